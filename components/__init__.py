@@ -1,0 +1,27 @@
+"""Pulumi components for AWS Systems Manager Maintenance Windows.
+
+- :class:`~components.service_role.ServiceRole`: the role Systems Manager assumes.
+- :class:`~components.pass_role.PassRolePolicy`: lets admins pass exactly that role.
+- :class:`~components.window.MaintenanceWindow`: a window with its targets and tasks.
+"""
+
+from components.pass_role import PassRoleArgs, PassRolePolicy
+from components.service_role import ServiceRole, ServiceRoleArgs
+from components.target import ResourceGroup, TargetArgs
+from components.task import CloudWatchOutput, Notifications, OutputS3, TaskArgs
+from components.window import MaintenanceWindow, MaintenanceWindowArgs
+
+__all__ = [
+    "CloudWatchOutput",
+    "MaintenanceWindow",
+    "MaintenanceWindowArgs",
+    "Notifications",
+    "OutputS3",
+    "PassRoleArgs",
+    "PassRolePolicy",
+    "ResourceGroup",
+    "ServiceRole",
+    "ServiceRoleArgs",
+    "TargetArgs",
+    "TaskArgs",
+]

@@ -1,0 +1,110 @@
+"""Window targets: which instances a maintenance window's tasks run on.
+
+A target is one of three modes, as in the console's "Register targets" page:
+EC2 tags (AND-ed), explicit instance IDs, or a resource group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from mw import limits
+from mw._fields import checker
+from mw.errors import Problem
+
+INSTANCE = "INSTANCE"
+RESOURCE_GROUP = "RESOURCE_GROUP"
+
+
+@dataclass(frozen=True)
+class ResourceGroup:
+    """A resource group target.
+
+    :param name: the resource group's name.
+    :param resource_types: only resources of these types (``AWS::EC2::Instance``).
+        Default: every resource in the group.
+    """
+
+    name: str
+    resource_types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TargetArgs:
+    """One registered target of a window (``RegisterTargetWithMaintenanceWindow``).
+
+    Exactly one mode is given: ``tags`` (and/or ``tag_keys``), ``instance_ids`` or ``resource_group``.
+
+    :param name: the target's name, unique in its window; tasks refer to it.
+    :param tags: tag key -> accepted values; an instance must match every key (AND) and one of
+        each key's values (OR).
+    :param tag_keys: instances that have these tag keys, whatever the values.
+    :param instance_ids: explicit instances (``i-...``, or ``mi-...`` for managed nodes).
+    :param resource_group: a resource group and optional resource type filters.
+    :param description: Default: none.
+    :param owner_information: sent with every CloudWatch event of runs on these targets. Default: none.
+    """
+
+    name: str
+    tags: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    tag_keys: tuple[str, ...] = ()
+    instance_ids: tuple[str, ...] = ()
+    resource_group: ResourceGroup | None = None
+    description: str | None = None
+    owner_information: str | None = None
+
+    @property
+    def resource_type(self) -> str:
+        return RESOURCE_GROUP if self.resource_group is not None else INSTANCE
+
+    def wire_targets(self) -> list[dict[str, object]]:
+        """The ``Targets`` list AWS takes, in a fixed order so the same args give the same inputs."""
+        if self.resource_group is not None:
+            out: list[dict[str, object]] = [{"key": "resource-groups:Name", "values": [self.resource_group.name]}]
+            if self.resource_group.resource_types:
+                out.append({"key": "resource-groups:ResourceTypeFilters",
+                            "values": list(self.resource_group.resource_types)})
+            return out
+        if self.instance_ids:
+            return [{"key": "InstanceIds", "values": list(self.instance_ids)}]
+        out = [{"key": f"tag:{key}", "values": list(values)} for key, values in self.tags.items()]
+        if self.tag_keys:
+            out.append({"key": "tag-key", "values": list(self.tag_keys)})
+        return out
+
+    def problems(self) -> list[Problem]:
+        """What AWS would reject, with paths relative to this target (``tags.Workload``)."""
+        out: list[Problem] = []
+        check = checker(out)
+        check("name", limits.WINDOW_NAME, self.name)
+        check("description", limits.WINDOW_DESCRIPTION, self.description)
+        check("ownerInformation", limits.OWNER_INFORMATION, self.owner_information)
+        modes = [m for m, on in (("tags", bool(self.tags or self.tag_keys)),
+                                 ("instanceIds", bool(self.instance_ids)),
+                                 ("resourceGroup", self.resource_group is not None)) if on]
+        if len(modes) != 1:
+            got = ", ".join(modes) if modes else "none"
+            out.append(Problem("", f"give exactly one of tags (or tagKeys), instanceIds, resourceGroup; got {got}"))
+        pairs = len(self.wire_targets())
+        if self.tags or self.tag_keys:
+            if pairs > limits.TARGETS.max:
+                out.append(Problem("tags", f"{pairs} tag conditions is too many (allowed: at most "
+                                           f"{limits.TARGETS.max} per target, tagKeys counting as one)"))
+            for key, values in self.tags.items():
+                check(f"tags.{key}", limits.TARGET_KEY, f"tag:{key}")
+                if not values:
+                    out.append(Problem(f"tags.{key}", "expected at least one value"))
+                if len(values) > limits.TARGET_VALUES.max:
+                    out.append(Problem(f"tags.{key}", f"{len(values)} values is too many "
+                                                      f"(allowed: at most {limits.TARGET_VALUES.max})"))
+            for index, key in enumerate(self.tag_keys):
+                check(f"tagKeys[{index}]", limits.TARGET_KEY, key)
+        if len(self.instance_ids) > limits.TARGET_VALUES.max:
+            out.append(Problem("instanceIds", f"{len(self.instance_ids)} instance IDs is too many "
+                                              f"(allowed: at most {limits.TARGET_VALUES.max} per target)"))
+        for index, instance_id in enumerate(self.instance_ids):
+            check(f"instanceIds[{index}]", limits.INSTANCE_ID, instance_id)
+        if self.resource_group is not None and not self.resource_group.name:
+            out.append(Problem("resourceGroup.name", "expected the resource group's name"))
+        return out
