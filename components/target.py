@@ -68,7 +68,8 @@ class TargetArgs:
             return out
         if self.instance_ids:
             return [{"key": "InstanceIds", "values": list(self.instance_ids)}]
-        out = [{"key": f"tag:{key}", "values": list(values)} for key, values in self.tags.items()]
+        # Sorted: the CLI hands config mappings over with sorted keys anyway; this keeps library use identical.
+        out = [{"key": f"tag:{key}", "values": list(values)} for key, values in sorted(self.tags.items())]
         if self.tag_keys:
             out.append({"key": "tag-key", "values": list(self.tag_keys)})
         return out

@@ -1,0 +1,290 @@
+"""The stack config schema: good configs parse into the right args; each bad one gives its message."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.task import AUTOMATION, LAMBDA, RUN_COMMAND, STEP_FUNCTIONS
+from mw import config
+from mw.errors import ConfigError
+
+
+def base() -> dict[str, Any]:
+    return {
+        "serviceRole": {"name": "MwRole"},
+        "passRole": {"groups": ["Administrators"]},
+        "windows": [{
+            "name": "Patching",
+            "schedule": "cron(0 2 ? * * *)",
+            "duration": 3,
+            "cutoff": 1,
+            "targets": [{"name": "WebServers", "tags": {"Workload": "Test", "InstanceRole": "WebServer"}}],
+            "tasks": [{"name": "Install", "type": "RUN_COMMAND", "document": "AWS-RunPatchBaseline",
+                       "targets": ["WebServers"], "maxConcurrency": 1, "maxErrors": 1,
+                       "parameters": {"Operation": "Install"}}],
+        }],
+    }
+
+
+def with_(path: str, value: Any, raw: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A copy of ``raw`` (default :func:`base`) with ``value`` set at a dotted path (``windows.0.duration``)."""
+    out = copy.deepcopy(raw if raw is not None else base())
+    *parents, last = path.split(".")
+    node: Any = out
+    for part in parents:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    if isinstance(node, list):
+        node[int(last)] = value
+    elif value is _DELETE:
+        del node[last]
+    else:
+        node[last] = value
+    return out
+
+
+_DELETE = object()
+W = "windows.0"
+T = "windows.0.tasks.0"
+
+
+def problems_of(raw: dict[str, Any]) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        config.parse(raw)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_base_parses():
+    parsed = config.parse(base())
+    (window,) = parsed.windows
+    assert (window.name, window.duration, window.cutoff) == ("Patching", 3, 1)
+    (task,) = window.tasks
+    assert task.rate_control() == ("1", "1")
+    assert task.parameters == {"Operation": ("Install",)}
+    assert window.targets[0].tags == {"Workload": ("Test",), "InstanceRole": ("WebServer",)}
+
+
+BAD = [
+    # (what is changed, value, the message expected, as "path: text" fragments)
+    ("windows.0.duration", 0, "windows[0].duration: 0 is out of range (allowed: 1 to 24)"),
+    ("windows.0.duration", 25, "windows[0].duration: 25 is out of range (allowed: 1 to 24)"),
+    ("windows.0.duration", "3", "windows[0].duration: expected a whole number of hours, got '3'"),
+    ("windows.0.duration", True, "windows[0].duration: expected a whole number of hours, got true"),
+    ("windows.0.duration", _DELETE, "windows[0].duration: required key is missing"),
+    ("windows.0.cutoff", 3, "windows[0].cutoff: 3 must be less than duration (3)"),
+    ("windows.0.cutoff", 24, "windows[0].cutoff: 24 is out of range (allowed: 0 to 23)"),
+    ("windows.0.schedule", "cron(0 2 * * * *)", "windows[0].schedule: "),
+    ("windows.0.schedule", "rate(1 days)", "windows[0].schedule: "),
+    ("windows.0.schedule", "every day", "windows[0].schedule: "),
+    ("windows.0.scheduleTimezone", "Mars/Olympus", "windows[0].scheduleTimezone: 'Mars/Olympus' is not an IANA time zone"),
+    ("windows.0.scheduleOffset", 7, "windows[0].scheduleOffset: 7 is out of range (allowed: 1 to 6)"),
+    ("windows.0.startDate", "yesterday", "windows[0].startDate: 'yesterday' is not an ISO-8601 timestamp"),
+    ("windows.0.name", "Patch me", "windows[0].name: 'Patch me' is not allowed"),
+    ("windows.0.name", "ab", "windows[0].name: 'ab' is 2 characters long (allowed: 3 to 128 characters"),
+    ("windows.0.description", "", "windows[0].description: '' is 0 characters long (allowed: 1 to 128"),
+    ("windows.0.allowUnregisteredTargets", "no", "windows[0].allowUnregisteredTargets: expected true or false, got 'no'"),
+    ("windows.0.schedul", "x", "windows[0].schedul: unknown key (did you mean 'schedule'?"),
+    ("windows.0.tags", {"Env": 1}, "windows[0].tags.Env: expected a string, got 1"),
+    ("windows.0.targets.0", {"name": "WebServers"},
+     "windows[0].targets[0]: give exactly one of tags (or tagKeys), instanceIds, resourceGroup; got none"),
+    ("windows.0.targets.0", {"name": "WebServers", "tags": {"a": "b"}, "instanceIds": ["i-0123456789abcdef0"]},
+     "windows[0].targets[0]: give exactly one of tags (or tagKeys), instanceIds, resourceGroup; got tags, instanceIds"),
+    ("windows.0.targets.0.tags", {f"k{i}": "v" for i in range(6)},
+     "windows[0].targets[0].tags: 6 tag conditions is too many (allowed: at most 5"),
+    ("windows.0.targets.0.tags", {"Workload": [f"v{i}" for i in range(51)]},
+     "windows[0].targets[0].tags.Workload: 51 values is too many (allowed: at most 50)"),
+    ("windows.0.targets.0.tags", {"Workload": []}, "windows[0].targets[0].tags.Workload: expected at least one value"),
+    ("windows.0.targets.0.tags", {"Workload": None},
+     "windows[0].targets[0].tags.Workload: expected a string or a list of strings, got null"),
+    ("windows.0.targets.0", {"name": "WebServers", "instanceIds": ["i-123"]},
+     "windows[0].targets[0].instanceIds[0]: 'i-123' is not allowed"),
+    ("windows.0.targets.0", {"name": "WebServers", "resourceGroup": {"resourceTypes": ["AWS::EC2::Instance"]}},
+     "windows[0].targets[0].resourceGroup.name: required key is missing"),
+    ("windows.0.tasks.0.targets", ["WebServer"],
+     "windows[0].tasks[0].targets[0]: 'WebServer' is not a target of this window (its targets: WebServers)"),
+    ("windows.0.tasks.0.targets", [], "windows[0].tasks[0].targets: a RUN_COMMAND task needs targets"),
+    ("windows.0.tasks.0.type", "SHELL", "windows[0].tasks[0].type: 'SHELL' is not allowed (allowed: RUN_COMMAND, "),
+    ("windows.0.tasks.0.document", _DELETE, "windows[0].tasks[0].document: required key is missing for a RUN_COMMAND"),
+    ("windows.0.tasks.0.maxConcurrency", "0", "windows[0].tasks[0].maxConcurrency: '0' is not allowed"),
+    ("windows.0.tasks.0.maxConcurrency", "101%", "windows[0].tasks[0].maxConcurrency: '101%' is "),
+    ("windows.0.tasks.0.maxErrors", "-1", "windows[0].tasks[0].maxErrors: '-1' is not allowed"),
+    ("windows.0.tasks.0.maxErrors", 1.5, "windows[0].tasks[0].maxErrors: expected a number or a percentage"),
+    ("windows.0.tasks.0.priority", -1, "windows[0].tasks[0].priority: -1 is out of range (allowed: 0 or more)"),
+    ("windows.0.tasks.0.cutoffBehavior", "STOP", "windows[0].tasks[0].cutoffBehavior: 'STOP' is not allowed"),
+    ("windows.0.tasks.0.timeoutSeconds", 10, "windows[0].tasks[0].timeoutSeconds: 10 is out of range"),
+    ("windows.0.tasks.0.comment", "x" * 101, "windows[0].tasks[0].comment: "),
+    ("windows.0.tasks.0.documentVersion", "latest", "windows[0].tasks[0].documentVersion: 'latest' is not allowed"),
+    ("windows.0.tasks.0.payload", "{}", "windows[0].tasks[0].payload: not allowed on a RUN_COMMAND task (it belongs"),
+    ("windows.0.tasks.0.outputS3", {"bucket": "My_Bucket"}, "windows[0].tasks[0].outputS3.bucket: 'My_Bucket'"),
+    ("windows.0.tasks.0.outputS3", {"keyPrefix": "x/"}, "windows[0].tasks[0].outputS3.bucket: required key is missing"),
+    ("windows.0.tasks.0.notifications", {"topicArn": "arn:aws:sns:us-east-1:1:t", "events": ["Boom"]},
+     "windows[0].tasks[0].notifications.events[0]: 'Boom' is not allowed"),
+    ("windows.0.tasks.0.notifications", {"topicArn": "arn:aws:sns:us-east-1:1:t", "type": "Email"},
+     "windows[0].tasks[0].notifications.type: 'Email' is not allowed"),
+    ("windows.0.tasks.0.instanceIds", ["i-0123456789abcdef0"],
+     "windows[0].tasks[0].instanceIds: give targets or instanceIds, not both"),
+    ("windows.0.tasks.0.targets", [f"t{i}" for i in range(11)], "windows[0].tasks[0].targets: 11 targets is too many"),
+    ("windows.0.tasks.0.parameters", {"Operation": {"x": 1}},
+     "windows[0].tasks[0].parameters.Operation: expected a list of strings, got a mapping"),
+    ("serviceRole", {"arn": "arn:aws:iam::123456789012:role/R", "name": "X"},
+     "serviceRole.name: not allowed with arn"),
+    ("serviceRole", {"arn": "arn:aws:iam::123456789012:role/*"}, "serviceRole.arn: 'arn:aws:iam::123456789012:role/*'"),
+    ("serviceRole", {"trustedServices": ["ec2.amazonaws.com"]},
+     "serviceRole.trustedServices: ['ec2.amazonaws.com'] must include ssm.amazonaws.com"),
+    ("serviceRole", {"trustedServices": ["ssm.amazonaws.com", "bob"]},
+     "serviceRole.trustedServices[1]: 'bob' is not a service principal"),
+    ("serviceRole", {"name": "x" * 65}, "serviceRole.name: "),
+    ("passRole", {"groups": "Administrators"}, "passRole.groups: expected a list of strings, got 'Administrators'"),
+    ("passRole", {"groups": ["Admins", "Admins"]}, "passRole.groups: lists a name more than once"),
+    ("passRole", {"group": ["Admins"]}, "passRole.group: unknown key (did you mean 'groups'?"),
+    ("windows", {"name": "x"}, "windows: expected a list, got a mapping"),
+    ("window", [], "window: unknown key (did you mean 'windows'?"),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "expected"), BAD, ids=[f"{p}={v!r}"[:60] for p, v, _ in BAD])
+def test_bad_config_names_path_value_and_what_is_allowed(path, value, expected):
+    found = problems_of(with_(path, value))
+    assert any(expected in problem for problem in found), found
+
+
+def test_unknown_top_level_key_is_reported():
+    raw = base()
+    raw["windws"] = []
+    assert any(p.startswith("windws: unknown key (did you mean 'windows'?") for p in problems_of(raw))
+
+
+def test_every_problem_is_listed_at_once():
+    raw = with_("windows.0.duration", 0)
+    raw = with_("windows.0.tasks.0.maxErrors", "lots", raw)
+    raw = with_("passRole.users", [1], raw)
+    found = problems_of(raw)
+    assert sorted(p.split(":")[0] for p in found) == ["passRole.users[0]", "windows[0].duration",
+                                                      "windows[0].tasks[0].maxErrors"]
+
+
+def test_duplicate_names():
+    raw = base()
+    raw["windows"].append(copy.deepcopy(raw["windows"][0]))
+    raw["windows"][0]["targets"].append(copy.deepcopy(raw["windows"][0]["targets"][0]))
+    found = problems_of(raw)
+    assert "windows[1].name: 'Patching' is already the name of windows[0]" in found
+    assert "windows[0].targets[1].name: 'WebServers' is already used by another target" in found
+
+
+def test_instance_ids_on_a_task_need_unregistered_targets():
+    raw = with_(T, {"name": "Direct", "type": "RUN_COMMAND", "document": "AWS-RunShellScript",
+                    "instanceIds": ["i-0123456789abcdef0"]})
+    assert any("allowUnregisteredTargets: true" in p for p in problems_of(raw))
+    raw = with_(f"{W}.allowUnregisteredTargets", True, raw)
+    (task,) = config.parse(raw).windows[0].tasks
+    assert task.instance_ids == ("i-0123456789abcdef0",)
+
+
+def test_rate_control_is_not_allowed_without_targets():
+    raw = with_(T, {"name": "Invoke", "type": "LAMBDA", "functionArn": "arn:aws:lambda:us-east-1:1:function:SSMx",
+                    "maxConcurrency": "1"})
+    assert "windows[0].tasks[0].maxConcurrency: '1' is not allowed on a task without targets" in " ".join(
+        problems_of(raw))
+
+
+def test_offset_only_with_cron():
+    raw = with_(f"{W}.schedule", "rate(1 day)")
+    raw = with_(f"{W}.scheduleOffset", 2, raw)
+    assert any("scheduleOffset: 2 is only allowed with a cron() schedule, not rate()" in p for p in problems_of(raw))
+
+
+def test_start_must_precede_end():
+    raw = with_(f"{W}.startDate", "2027-01-01T00:00:00Z")
+    raw = with_(f"{W}.endDate", "2026-01-01T00:00:00Z", raw)
+    assert any(p.startswith("windows[0].endDate: '2026-01-01T00:00:00Z' must be after startDate") for p in
+               problems_of(raw))
+
+
+@pytest.mark.parametrize("task", [
+    {"name": "Patch", "type": RUN_COMMAND, "document": "AWS-RunPatchBaseline", "targets": ["WebServers"],
+     "documentVersion": 3, "timeoutSeconds": 600, "comment": "patch", "outputS3": {"bucket": "patch-logs"},
+     "cloudWatch": {"logGroup": "/mw/patch"}, "parameters": {"Operation": "Install", "Tags": ["a", "b"]},
+     "notifications": {"topicArn": "arn:aws:sns:us-east-1:123456789012:alerts", "events": "Failed"}},
+    {"name": "Restart", "type": AUTOMATION, "document": "AWS-RestartEC2Instance", "targets": ["WebServers"],
+     "parameters": {"InstanceId": "{{ TARGET_ID }}"}, "documentVersion": "$DEFAULT"},
+    {"name": "Invoke", "type": LAMBDA, "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:Tidy",
+     "payload": {"b": 1, "a": "x"}, "qualifier": "live", "clientContext": {"custom": {"k": "v"}}},
+    {"name": "Flow", "type": STEP_FUNCTIONS, "executionName": "run-1", "input": '{"x": 1}',
+     "stateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:Flow"},
+])
+def test_every_task_type_parses(task):
+    (parsed,) = config.parse(with_(T, task)).windows[0].tasks
+    assert parsed.type == task["type"]
+    assert parsed.task_arn == task.get("document") or task.get("functionArn") or task.get("stateMachineArn")
+    params = parsed.invocation_parameters("Patching", "arn:role")
+    if parsed.type == RUN_COMMAND:
+        rc = params["run_command_parameters"]
+        assert rc["document_version"] == "3" and rc["timeout_seconds"] == 600
+        assert rc["output_s3_key_prefix"] == "Patching/Patch/"
+        assert rc["cloudwatch_config"] == {"cloudwatch_output_enabled": True, "cloudwatch_log_group_name": "/mw/patch"}
+        assert rc["notification_config"]["notification_events"] == ["Failed"]
+        assert rc["notification_config"]["notification_type"] == "Command"
+        assert rc["service_role_arn"] == "arn:role"
+        assert rc["parameters"] == [{"name": "Operation", "values": ["Install"]}, {"name": "Tags", "values": ["a", "b"]}]
+    elif parsed.type == AUTOMATION:
+        assert params == {"automation_parameters": {"document_version": "$DEFAULT", "parameters": [
+            {"name": "InstanceId", "values": ["{{ TARGET_ID }}"]}]}}
+    elif parsed.type == LAMBDA:
+        lam = params["lambda_parameters"]
+        assert json.loads(lam["payload"]) == {"a": "x", "b": 1}
+        assert json.loads(base64.b64decode(lam["client_context"])) == {"custom": {"k": "v"}}
+        assert parsed.rate_control() == (None, None)
+    else:
+        assert params == {"step_functions_parameters": {"input": '{"x": 1}', "name": "run-1"}}
+
+
+@pytest.mark.parametrize(("target", "wire", "resource_type"), [
+    ({"name": "Tagged", "tags": {"B": ["2", "3"], "A": "1"}, "tagKeys": ["Patch"]},
+     [{"key": "tag:A", "values": ["1"]}, {"key": "tag:B", "values": ["2", "3"]}, {"key": "tag-key", "values": ["Patch"]}],
+     "INSTANCE"),
+    ({"name": "ByIds", "instanceIds": ["i-0123456789abcdef0", "mi-0123456789abcdef0"]},
+     [{"key": "InstanceIds", "values": ["i-0123456789abcdef0", "mi-0123456789abcdef0"]}], "INSTANCE"),
+    ({"name": "Group", "resourceGroup": {"name": "web", "resourceTypes": ["AWS::EC2::Instance"]}},
+     [{"key": "resource-groups:Name", "values": ["web"]},
+      {"key": "resource-groups:ResourceTypeFilters", "values": ["AWS::EC2::Instance"]}], "RESOURCE_GROUP"),
+])
+def test_every_target_mode(target, wire, resource_type):
+    raw = with_("windows.0.targets.0", target)
+    raw = with_(f"{T}.targets", [target["name"]], raw)
+    (parsed,) = config.parse(raw).windows[0].targets
+    assert parsed.wire_targets() == wire
+    assert parsed.resource_type == resource_type
+
+
+def test_bring_your_own_role():
+    parsed = config.parse(with_("serviceRole", {"arn": "arn:aws:iam::123456789012:role/Existing"}))
+    assert parsed.service_role is None
+    assert parsed.service_role_arn == "arn:aws:iam::123456789012:role/Existing"
+
+
+def test_namespaced_keeps_only_this_project():
+    assert config.namespaced({"aws:region": "x", "maintenance-windows:windows": [], "other:windows": 1}) == {
+        "windows": []}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("config: [1]\n", "config: expected a mapping, got a list"),
+    ("- 1\n", "expected a mapping with a 'config' key, got a list"),
+    ("config: {a: [}\n", "not valid YAML"),
+])
+def test_stack_file_errors(tmp_path: Path, text: str, expected: str):
+    path = tmp_path / "Pulumi.x.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=expected.replace("[", r"\[")):
+        config.load_stack_file(path)
+
+
+def test_missing_stack_file(tmp_path: Path):
+    with pytest.raises(ConfigError, match="no such stack file"):
+        config.load_stack_file(tmp_path / "Pulumi.nope.yaml")

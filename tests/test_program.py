@@ -1,0 +1,194 @@
+"""The whole program (`__main__.py`) under the engine stand-in, for the stacks in the repo and others."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import ROOT, STACKS, by_type, one, stack_config
+
+from mw._engine import run_program
+from mw.errors import ConfigError
+
+ROLE = "aws:iam/role:Role"
+ATTACH = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+POLICY = "aws:iam/policy:Policy"
+GROUP_ATTACH = "aws:iam/groupPolicyAttachment:GroupPolicyAttachment"
+WINDOW = "aws:ssm/maintenanceWindow:MaintenanceWindow"
+TARGET = "aws:ssm/maintenanceWindowTarget:MaintenanceWindowTarget"
+TASK = "aws:ssm/maintenanceWindowTask:MaintenanceWindowTask"
+
+
+def run(stack: str):
+    return run_program(ROOT, project="maintenance-windows", stack=stack, config=stack_config(stack))
+
+
+@pytest.fixture(scope="module")
+def dev():
+    return run("dev")
+
+
+def test_dev_service_role_is_the_labs(dev):
+    role = one(dev, ROLE)
+    assert role.inputs["name"] == "SSMMaintenanceWindowRole"
+    assert role.inputs["description"] == "Role for Amazon SSMMaintenanceWindow"
+    trust = json.loads(role.inputs["assumeRolePolicy"])
+    (statement,) = trust["Statement"]
+    assert statement["Action"] == "sts:AssumeRole"
+    assert sorted(statement["Principal"]["Service"]) == ["ec2.amazonaws.com", "sns.amazonaws.com", "ssm.amazonaws.com"]
+    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    attachment = one(dev, ATTACH)
+    assert attachment.inputs["policyArn"] == "arn:aws:iam::aws:policy/service-role/AmazonSSMMaintenanceWindowRole"
+    assert attachment.inputs["role"] == "SSMMaintenanceWindowRole"
+
+
+def test_dev_pass_role_is_the_labs(dev):
+    policy = one(dev, POLICY)
+    assert policy.inputs["name"] == "SSMMaintenanceWindowPassRole"
+    document = json.loads(policy.inputs["policy"])
+    passes = [s for s in document["Statement"] if s["Action"] == "iam:PassRole"]
+    assert passes == [{
+        "Sid": "PassMaintenanceWindowRole", "Effect": "Allow", "Action": "iam:PassRole",
+        "Resource": "arn:aws:iam::123456789012:role/SSMMaintenanceWindowRole",
+        "Condition": {"StringEquals": {"iam:PassedToService": "ssm.amazonaws.com"}},
+    }]
+    assert all(s["Resource"] != "*" for s in document["Statement"])
+    group = one(dev, GROUP_ATTACH)
+    assert group.inputs["group"] == "Administrators"
+    assert group.inputs["policyArn"] == "arn:aws:iam::123456789012:policy/SSMMaintenanceWindowPassRole"
+
+
+def test_dev_window_target_and_task_are_the_labs(dev):
+    window = one(dev, WINDOW)
+    assert {k: window.inputs.get(k) for k in ("name", "schedule", "duration", "cutoff", "allowUnassociatedTargets")} == {
+        "name": "PatchTestWorkloadWebServers", "schedule": "cron(0 2 ? * * *)", "duration": 3, "cutoff": 1,
+        "allowUnassociatedTargets": False,
+    }
+    target = one(dev, TARGET)
+    assert target.inputs["name"] == "TestWebServers"
+    assert target.inputs["resourceType"] == "INSTANCE"
+    assert target.inputs["targets"] == [{"key": "tag:InstanceRole", "values": ["WebServer"]},
+                                        {"key": "tag:Workload", "values": ["Test"]}]
+    assert target.inputs["windowId"] == window.id
+    task = one(dev, TASK)
+    expected = {"name": "PatchTestWorkloadWebServers", "taskType": "RUN_COMMAND", "taskArn": "AWS-RunPatchBaseline",
+                "priority": 1, "maxConcurrency": "1", "maxErrors": "1", "windowId": window.id,
+                "serviceRoleArn": "arn:aws:iam::123456789012:role/SSMMaintenanceWindowRole",
+                "targets": [{"key": "WindowTargetIds", "values": [target.id]}]}
+    assert {k: task.inputs.get(k) for k in expected} == expected
+    params = task.inputs["taskInvocationParameters"]["runCommandParameters"]
+    assert params["parameters"] == [{"name": "Operation", "values": ["Install"]}]
+    # The lab leaves S3 output and SNS notifications off.
+    assert "outputS3Bucket" not in params and "notificationConfig" not in params
+
+
+def test_dev_children_are_parented_to_their_components(dev):
+    parents = {r.urn: r for r in dev.resources}
+    for resource in dev.resources:
+        if resource.custom:
+            parent = parents.get(resource.parent)
+            assert parent is not None and not parent.custom, f"{resource.name} is not a component's child"
+    components = {r.type for r in dev.resources if not r.custom}
+    assert components == {"maintenance-windows:iam:ServiceRole", "maintenance-windows:iam:PassRolePolicy",
+                          "maintenance-windows:ssm:MaintenanceWindow"}
+
+
+def test_dev_outputs(dev):
+    window = one(dev, WINDOW)
+    target = one(dev, TARGET)
+    task = one(dev, TASK)
+    assert dev.outputs["serviceRoleArn"] == "arn:aws:iam::123456789012:role/SSMMaintenanceWindowRole"
+    assert dev.outputs["passRolePolicyArn"] == "arn:aws:iam::123456789012:policy/SSMMaintenanceWindowPassRole"
+    assert dev.outputs["windows"] == {"PatchTestWorkloadWebServers": {
+        "id": window.id, "targetIds": {"TestWebServers": target.id},
+        "taskIds": {"PatchTestWorkloadWebServers": task.id}}}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_stack_in_the_repo_runs(stack):
+    result = run(stack)
+    config = stack_config(stack)
+    windows = config.get("maintenance-windows:windows", [])
+    assert len(by_type(result, WINDOW)) == len(windows)
+    assert len(by_type(result, TARGET)) == sum(len(w.get("targets", [])) for w in windows)
+    assert len(by_type(result, TASK)) == sum(len(w.get("tasks", [])) for w in windows)
+
+
+def test_prod_notifications_publish_with_a_role_that_may_publish():
+    prod = run("prod")
+    role_policy = one(prod, "aws:iam/rolePolicy:RolePolicy")
+    document = json.loads(role_policy.inputs["policy"])
+    assert document["Statement"] == [{"Sid": "PublishTaskNotifications", "Effect": "Allow", "Action": "sns:Publish",
+                                      "Resource": ["arn:aws:sns:us-east-1:111122223333:prod-patching-alerts"]}]
+    role_arn = prod.outputs["serviceRoleArn"]
+    for task in by_type(prod, TASK):
+        params = task.inputs["taskInvocationParameters"]["runCommandParameters"]
+        if "notificationConfig" in params:
+            # Run Command's notification role is the service role, which holds sns:Publish on the topic.
+            assert params["serviceRoleArn"] == role_arn
+        # One key prefix per task: logs of two tasks never mix.
+        window = task.name.split("-")[0]
+        assert params["outputS3KeyPrefix"] == f"{window}/{task.inputs['name']}/"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_same_config_gives_same_inputs(stack):
+    first, second = run(stack), run(stack)
+    assert {r.urn: r.inputs for r in first.resources} == {r.urn: r.inputs for r in second.resources}
+
+
+def test_invalid_config_registers_nothing_and_lists_every_problem(run_stack):
+    windows = [{"name": "Window1", "schedule": "cron(0 2 * * * *)", "duration": 0, "cutoff": 1,
+                "targets": [{"name": "Targets1", "tags": {"Env": "x"}}],
+                "tasks": [{"name": "Task1", "type": "RUN_COMMAND", "document": "AWS-RunPatchBaseline",
+                           "targets": ["WebServers"]}]}]
+    with pytest.raises(ConfigError) as caught:
+        run_stack({"windows": windows})
+    paths = {p.path for p in caught.value.problems}
+    assert paths == {"windows[0].schedule", "windows[0].duration", "windows[0].tasks[0].targets[0]"}
+    assert "'WebServers' is not a target of this window (its targets: Targets1)" in str(caught.value)
+
+
+def test_main_turns_a_config_error_into_a_clean_run_error(run_stack):
+    """`pulumi up` prints a RunError's message without a traceback; the cause stays for the stand-in."""
+    import pulumi
+
+    from mw import _engine
+
+    with pytest.raises(ConfigError) as caught:
+        run_stack({"windows": [{"name": "Window1", "schedule": "rate(1 days)", "duration": 2}]})
+    assert "windows[0].schedule" in str(caught.value)
+    source = (ROOT / "__main__.py").read_text()
+    assert "raise pulumi.RunError(str(err)) from err" in source
+    assert issubclass(pulumi.RunError, Exception) and _engine is not None
+
+
+def test_bring_your_own_role_creates_no_role(run_stack):
+    arn = "arn:aws:iam::111122223333:role/Existing"
+    result = run_stack({"serviceRole": {"arn": arn}, "windows": [{
+        "name": "Window1", "schedule": "rate(1 day)", "duration": 2,
+        "targets": [{"name": "Targets1", "instanceIds": ["i-0123456789abcdef0"]}],
+        "tasks": [{"name": "Task1", "type": "RUN_COMMAND", "document": "AWS-RunShellScript", "targets": ["Targets1"]}]}]})
+    assert by_type(result, ROLE) == []
+    assert one(result, TASK).inputs["serviceRoleArn"] == arn
+    document = json.loads(one(result, POLICY).inputs["policy"])
+    assert document["Statement"][0]["Resource"] == arn
+    assert result.outputs["serviceRoleArn"] == arn
+
+
+def test_defaults_with_minimal_config(run_stack):
+    result = run_stack({"windows": [{"name": "Window1", "schedule": "rate(1 day)", "duration": 2,
+                                     "targets": [{"name": "Targets1", "tags": {"Env": "dev"}}],
+                                     "tasks": [{"name": "Task1", "type": "RUN_COMMAND",
+                                                "document": "AWS-RunPatchBaseline", "targets": ["Targets1"]}]}]})
+    role = one(result, ROLE)
+    assert "name" not in role.inputs  # Pulumi auto-names it
+    trust = json.loads(role.inputs["assumeRolePolicy"])
+    assert trust["Statement"][0]["Principal"]["Service"] == ["ssm.amazonaws.com"]
+    window = one(result, WINDOW)
+    assert window.inputs["cutoff"] == 0 and window.inputs["allowUnassociatedTargets"] is False
+    assert window.inputs["enabled"] is True
+    task = one(result, TASK)
+    assert (task.inputs["priority"], task.inputs["maxConcurrency"], task.inputs["maxErrors"]) == (1, "1", "1")
+    assert by_type(result, GROUP_ATTACH) == []  # PassRole policy exists, attached to no one
+    assert len(by_type(result, POLICY)) == 1
