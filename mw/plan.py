@@ -1,0 +1,295 @@
+"""``mw plan``: the real program and the real policy pack for a stack, offline.
+
+The program runs under the engine stand-in (:mod:`mw._engine`); every resource then goes to the
+policy pack the way the engine sends it (:mod:`mw._analyzer`): ``Configure`` from
+``policies/config/<stack>.json`` when present, ``Analyze`` per resource, ``AnalyzeStack`` at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from mw._engine import ProgramRun, RegisteredResource, deploy_depth, run_program
+from mw.config import load_stack_file
+from mw.errors import MWError
+
+PROJECT = "maintenance-windows"
+WINDOW_TYPE = "aws:ssm/maintenanceWindow:MaintenanceWindow"
+TARGET_TYPE = "aws:ssm/maintenanceWindowTarget:MaintenanceWindowTarget"
+TASK_TYPE = "aws:ssm/maintenanceWindowTask:MaintenanceWindowTask"
+OPENINGS_SHOWN = 3
+
+
+@dataclass(frozen=True)
+class Violation:
+    policy: str
+    level: str
+    urn: str
+    message: str
+
+
+@dataclass
+class Plan:
+    """What ``mw plan`` found for one stack."""
+
+    stack: str
+    run: ProgramRun
+    violations: list[Violation] = field(default_factory=list)
+    openings: dict[str, list[Any]] = field(default_factory=dict)
+    policies_checked: bool = True
+
+    @property
+    def depth(self) -> int:
+        return deploy_depth(self.run.resources)
+
+    def count(self, level: str) -> int:
+        return sum(1 for v in self.violations if v.level == level)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when clean or advisory only, 1 on a mandatory violation."""
+        return 1 if self.count("mandatory") else 0
+
+    def resources(self) -> list[RegisteredResource]:
+        """The stack, then the program's resources in tree order (parents first, siblings by name)."""
+        children: dict[str, list[RegisteredResource]] = {}
+        for r in self.run.resources:
+            children.setdefault(r.parent, []).append(r)
+        out = [self.run.stack]
+
+        def walk(urn: str) -> None:
+            for child in sorted(children.get(urn, []), key=lambda r: (r.custom, r.type, r.name)):
+                out.append(child)
+                walk(child.urn)
+
+        walk(self.run.stack.urn)
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        resources = self.resources()
+        return {
+            "stack": self.stack,
+            "resources": [{"urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent or None,
+                           "inputs": r.inputs, "dependencies": _all_dependencies(r)} for r in resources],
+            "violations": [{"policy": v.policy, "level": v.level, "urn": v.urn, "message": v.message}
+                           for v in self.violations],
+            "summary": {"resources": len(resources), "depth": self.depth, "mandatory": self.count("mandatory"),
+                        "advisory": self.count("advisory")},
+        }
+
+
+def find_project(start: Path | None = None) -> Path:
+    """The directory holding ``Pulumi.yaml``: ``start`` (default: the working directory) or a parent."""
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "Pulumi.yaml").is_file() and (candidate / "__main__.py").is_file():
+            return candidate
+    raise MWError(f"no Pulumi project here: no Pulumi.yaml with __main__.py in {here} or its parents")
+
+
+def plan(stack: str, *, project_dir: Path | None = None, policy_config: Path | None = None,
+         policies: bool = True, now: datetime | None = None) -> Plan:
+    """Run the program for ``stack`` and, unless ``policies`` is false, the policy pack over it."""
+    root = project_dir or find_project()
+    config = load_stack_file(root / f"Pulumi.{stack}.yaml")
+    pack_dir = root / "policies"
+    pack_config = _policy_config(root, stack, policy_config)
+    if policies:
+        from mw._analyzer import PolicyPackProcess
+
+        # Start the pack first: it boots in its own process while the program runs here.
+        with PolicyPackProcess(pack_dir, project=PROJECT, stack=stack, config=config) as pack:
+            run = run_program(root, project=PROJECT, stack=stack, config=config)
+            pack.configure(pack_config)
+            found = [v for r in run.resources if r.custom for v in pack.analyze(r)]
+            found += pack.analyze_stack(run.resources)
+        violations = [Violation(v.policy, v.level, v.urn, v.message) for v in found]
+    else:
+        run = run_program(root, project=PROJECT, stack=stack, config=config)
+        violations = []
+    result = Plan(stack, run, sorted(violations, key=lambda v: (v.level != "mandatory", v.policy, v.urn)),
+                  policies_checked=policies)
+    result.openings = _openings(run, now or datetime.now(UTC))
+    return result
+
+
+def _policy_config(root: Path, stack: str, given: Path | None) -> Mapping[str, Any] | None:
+    path = given or root / "policies" / "config" / f"{stack}.json"
+    if not path.is_file():
+        if given is not None:
+            raise MWError(f"--policy-config: no such file: {given}")
+        return None
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as err:
+        raise MWError(f"{path}: not valid JSON ({err})") from None
+    if not isinstance(loaded, dict):
+        raise MWError(f"{path}: expected a JSON object of policy names, got {type(loaded).__name__}")
+    return loaded
+
+
+def _openings(run: ProgramRun, now: datetime) -> dict[str, list[Any]]:
+    """The next openings of each window, by window name; a schedule that cannot be read gets none."""
+    from mw import schedule
+    from mw.errors import ScheduleError
+
+    out: dict[str, list[Any]] = {}
+    for r in run.resources:
+        if r.type != WINDOW_TYPE:
+            continue
+        i = r.inputs
+        try:
+            out[r.name] = schedule.openings(
+                i["schedule"], after=now, count=OPENINGS_SHOWN, timezone=i.get("scheduleTimezone"),
+                offset_days=i.get("scheduleOffset"), start_date=i.get("startDate"), end_date=i.get("endDate"),
+                duration_hours=int(i.get("duration", 1)), cutoff_hours=int(i.get("cutoff", 0)))
+        except (ScheduleError, KeyError, TypeError, ValueError):
+            out[r.name] = []
+    return out
+
+
+def _all_dependencies(r: RegisteredResource) -> list[str]:
+    found = dict.fromkeys(r.dependencies)
+    for urns in r.property_dependencies.values():
+        found.update(dict.fromkeys(urns))
+    return sorted(found)
+
+
+# ------------------------------------------------------------------------------------------------ text
+
+
+def render(result: Plan) -> str:
+    """The plan as a ``pulumi preview`` user expects to read it."""
+    lines = [f"Previewing stack '{result.stack}' offline (engine stand-in; nothing is deployed)", "",
+             f"     {'Type':<50} Name"]
+    resources = result.resources()
+    by_urn = {r.urn: r for r in resources}
+    for r in resources:
+        prefix = _tree_prefix(r, by_urn, resources)
+        lines.append(f" +   {prefix + _display_type(r.type):<50} {r.name}")
+        for detail in _details(r, by_urn):
+            lines.append(f"     {_continuation(r, by_urn, resources)}    {detail}")
+    lines += ["", "Resources:", f"    + {len(resources)} to create", "",
+              f"Deploy depth: {result.depth} (resources in one layer are created in parallel)"]
+    if result.openings:
+        lines += ["", f"Next {OPENINGS_SHOWN} openings:"]
+        for name, openings in sorted(result.openings.items()):
+            lines.append(f"    {name}:")
+            if not openings:
+                lines.append("        none")
+            for o in openings:
+                lines.append(f"        {o.opens.isoformat()}  stops starting tasks {o.stops_starting.isoformat()}"
+                             f"  closes {o.closes.isoformat()}")
+    lines.append("")
+    if not result.policies_checked:
+        lines.append("Policies: not checked (--no-policy)")
+    elif not result.violations:
+        lines.append("Policies: no violations")
+    for level in ("mandatory", "advisory"):
+        found = [v for v in result.violations if v.level == level]
+        if not found:
+            continue
+        lines.append(f"Policy violations, {level} ({len(found)}):")
+        for v in found:
+            where = by_urn[v.urn].name if v.urn in by_urn else (v.urn or "stack")
+            lines.append(f"    [{v.policy}] {where}")
+            lines.append(f"        {v.message}")
+    return "\n".join(lines) + "\n"
+
+
+def _display_type(token: str) -> str:
+    """``aws:iam/role:Role`` is shown as ``aws:iam:Role``, as the Pulumi CLI does."""
+    parts = token.split(":")
+    if len(parts) == 3 and "/" in parts[1]:
+        return f"{parts[0]}:{parts[1].split('/')[0]}:{parts[2]}"
+    return token
+
+
+def _ancestors(r: RegisteredResource, by_urn: Mapping[str, RegisteredResource]) -> list[RegisteredResource]:
+    out = []
+    while r.parent and r.parent in by_urn:
+        r = by_urn[r.parent]
+        out.append(r)
+    return out
+
+
+def _is_last(r: RegisteredResource, resources: list[RegisteredResource]) -> bool:
+    siblings = [s for s in resources if s.parent == r.parent and s.parent]
+    return bool(siblings) and siblings[-1] is r
+
+
+def _tree_prefix(r: RegisteredResource, by_urn: Mapping[str, RegisteredResource],
+                 resources: list[RegisteredResource]) -> str:
+    if not r.parent:
+        return ""
+    ancestors = _ancestors(r, by_urn)[:-1]  # the stack draws no bar
+    bars = "".join("   " if _is_last(a, resources) else "│  " for a in reversed(ancestors))
+    return bars + ("└─ " if _is_last(r, resources) else "├─ ")
+
+
+def _continuation(r: RegisteredResource, by_urn: Mapping[str, RegisteredResource],
+                  resources: list[RegisteredResource]) -> str:
+    ancestors = _ancestors(r, by_urn)[:-1]
+    return "".join("   " if _is_last(a, resources) else "│  " for a in reversed([r, *ancestors]))
+
+
+def _details(r: RegisteredResource, by_urn: Mapping[str, RegisteredResource]) -> list[str]:
+    """The key inputs of windows, targets and tasks."""
+    i = r.inputs
+    if r.type == WINDOW_TYPE:
+        parts = [f"schedule={i.get('schedule')}"]
+        parts += [f"{k}={i[k]}" for k in ("scheduleTimezone", "scheduleOffset", "startDate", "endDate") if k in i]
+        parts += [f"duration={i.get('duration')}h", f"cutoff={i.get('cutoff', 0)}h",
+                  f"allowUnassociatedTargets={str(i.get('allowUnassociatedTargets', False)).lower()}"]
+        return [" ".join(parts)]
+    if r.type == TARGET_TYPE:
+        return [f"{i.get('resourceType')}: " + " AND ".join(_condition(t) for t in i.get("targets", []))]
+    if r.type == TASK_TYPE:
+        names = {t.id: t.inputs.get("name", t.name) for t in by_urn.values() if t.type == TARGET_TYPE}
+        targets = [", ".join(names.get(v, v) for v in t.get("values", [])) for t in i.get("targets", []) or []]
+        parts = [f"{i.get('taskType')} {i.get('taskArn')}", f"priority={i.get('priority', 1)}"]
+        if targets:
+            parts.append(f"targets=[{'; '.join(targets)}]")
+        parts += [f"{k}={i[k]}" for k in ("maxConcurrency", "maxErrors", "cutoffBehavior") if k in i]
+        return [" ".join(parts)]
+    return []
+
+
+def _condition(target: Mapping[str, Any]) -> str:
+    key, values = target.get("key", ""), target.get("values", [])
+    shown = values[0] if len(values) == 1 else "(" + " OR ".join(values) + ")"
+    return f"{key.removeprefix('tag:')}={shown}" if key.startswith("tag:") else f"{key}={shown}"
+
+
+# ------------------------------------------------------------------------------------------------ command
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add ``mw plan`` to the ``mw`` command."""
+    parser = commands.add_parser("plan", help="what a stack would create, and whether it passes policy (offline)",
+                                 description="Run the program and the policy pack for a stack, offline.")
+    parser.add_argument("--stack", default="dev", help="stack name: reads Pulumi.<stack>.yaml (default: dev)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of the preview")
+    parser.add_argument("--policy-config", type=Path, metavar="PATH",
+                        help="policy pack config (default: policies/config/<stack>.json when present)")
+    parser.add_argument("--no-policy", action="store_true", help="skip the policy pack")
+    parser.add_argument("--project-dir", type=Path, metavar="DIR",
+                        help="the Pulumi project (default: the working directory or a parent with Pulumi.yaml)")
+    parser.set_defaults(handler=_command)
+
+
+def _command(args: argparse.Namespace) -> int:
+    root = find_project(args.project_dir)
+    result = plan(args.stack, project_dir=root, policy_config=args.policy_config, policies=not args.no_policy)
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2, default=str))
+    else:
+        sys.stdout.write(render(result))
+    return result.exit_code
