@@ -14,11 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mw._engine import ProgramRun, RegisteredResource, deploy_depth, run_program
-from mw.config import load_stack_file
 from mw.errors import MWError
+
+if TYPE_CHECKING:  # the engine stand-in imports pulumi; `mw --help` should not pay for it
+    from mw._engine import ProgramRun, RegisteredResource
 
 PROJECT = "maintenance-windows"
 WINDOW_TYPE = "aws:ssm/maintenanceWindow:MaintenanceWindow"
@@ -47,6 +48,8 @@ class Plan:
 
     @property
     def depth(self) -> int:
+        from mw._engine import deploy_depth
+
         return deploy_depth(self.run.resources)
 
     def count(self, level: str) -> int:
@@ -97,6 +100,9 @@ def find_project(start: Path | None = None) -> Path:
 def plan(stack: str, *, project_dir: Path | None = None, policy_config: Path | None = None,
          policies: bool = True, now: datetime | None = None) -> Plan:
     """Run the program for ``stack`` and, unless ``policies`` is false, the policy pack over it."""
+    from mw._engine import run_program
+    from mw.config import load_stack_file
+
     root = project_dir or find_project()
     config = load_stack_file(root / f"Pulumi.{stack}.yaml")
     pack_dir = root / "policies"
