@@ -108,14 +108,23 @@ def plan(stack: str, *, project_dir: Path | None = None, policy_config: Path | N
     pack_dir = root / "policies"
     pack_config = _policy_config(root, stack, policy_config)
     if policies:
+        from concurrent.futures import ThreadPoolExecutor
+
         from mw._analyzer import PolicyPackProcess
 
-        # Start the pack first: it boots in its own process while the program runs here.
-        with PolicyPackProcess(pack_dir, project=PROJECT, stack=stack, config=config) as pack:
-            run = run_program(root, project=PROJECT, stack=stack, config=config)
-            pack.configure(pack_config)
-            found = [v for r in run.resources if r.custom for v in pack.analyze(r)]
-            found += pack.analyze_stack(run.resources)
+        pack = PolicyPackProcess(pack_dir, project=PROJECT, stack=stack, config=config, policy_config=pack_config)
+        try:
+            # The pack boots in its own process while the program runs here; both take a few hundred ms.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                started = pool.submit(pack.start)
+                try:
+                    run = run_program(root, project=PROJECT, stack=stack, config=config)
+                finally:
+                    started.result()
+            # What the engine does: Analyze every resource it tracks, then AnalyzeStack over all of them.
+            found = pack.analyze_run(run)
+        finally:
+            pack.close()
         violations = [Violation(v.policy, v.level, v.urn, v.message) for v in found]
     else:
         run = run_program(root, project=PROJECT, stack=stack, config=config)
@@ -126,19 +135,13 @@ def plan(stack: str, *, project_dir: Path | None = None, policy_config: Path | N
     return result
 
 
-def _policy_config(root: Path, stack: str, given: Path | None) -> Mapping[str, Any] | None:
+def _policy_config(root: Path, stack: str, given: Path | None) -> Path | None:
     path = given or root / "policies" / "config" / f"{stack}.json"
     if not path.is_file():
         if given is not None:
             raise MWError(f"--policy-config: no such file: {given}")
         return None
-    try:
-        loaded = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as err:
-        raise MWError(f"{path}: not valid JSON ({err})") from None
-    if not isinstance(loaded, dict):
-        raise MWError(f"{path}: expected a JSON object of policy names, got {type(loaded).__name__}")
-    return loaded
+    return path
 
 
 def _openings(run: ProgramRun, now: datetime) -> dict[str, list[Any]]:
@@ -206,7 +209,7 @@ def render(result: Plan) -> str:
         for v in found:
             where = by_urn[v.urn].name if v.urn in by_urn else (v.urn or "stack")
             lines.append(f"    [{v.policy}] {where}")
-            lines.append(f"        {v.message}")
+            lines.extend(f"        {line}" for line in v.message.splitlines())
     return "\n".join(lines) + "\n"
 
 
