@@ -1,0 +1,154 @@
+"""`mw plan`: the real program and the real policy pack, offline, for every stack and broken copies."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import ROOT, STACKS
+
+from mw import plan as planning
+from mw.cli import main
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the project (program, stacks, policy pack) to break without touching the repo."""
+    for name in ("__main__.py", "Pulumi.yaml", *(f"Pulumi.{s}.yaml" for s in STACKS)):
+        shutil.copy(ROOT / name, tmp_path / name)
+    shutil.copytree(ROOT / "policies", tmp_path / "policies",
+                    ignore=shutil.ignore_patterns("__pycache__", "venv"))
+    return tmp_path
+
+
+def edit_stack(project: Path, stack: str, edit) -> None:
+    path = project / f"Pulumi.{stack}.yaml"
+    document = yaml.safe_load(path.read_text())
+    edit(document["config"])
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_stack_in_the_repo_plans_without_a_mandatory_violation(capsys, stack):
+    code, out, _ = run_cli(capsys, "plan", "--stack", stack, "--project-dir", str(ROOT), "--json")
+    document = json.loads(out)
+    assert code == 0, document["violations"]
+    assert document["summary"]["mandatory"] == 0
+    assert document["summary"]["depth"] == 3
+
+
+def test_json_shape(capsys):
+    code, out, _ = run_cli(capsys, "plan", "--stack", "dev", "--project-dir", str(ROOT), "--json")
+    document = json.loads(out)
+    assert code == 0
+    assert set(document) == {"stack", "resources", "violations", "summary"}
+    assert document["stack"] == "dev"
+    assert set(document["summary"]) == {"resources", "depth", "mandatory", "advisory"}
+    assert document["summary"]["resources"] == len(document["resources"]) == 11
+    for resource in document["resources"]:
+        assert set(resource) == {"urn", "type", "name", "parent", "inputs", "dependencies"}
+    stack, *rest = document["resources"]
+    assert stack["type"] == "pulumi:pulumi:Stack" and stack["parent"] is None
+    urns = {r["urn"] for r in document["resources"]}
+    assert all(r["parent"] in urns for r in rest)
+    task = next(r for r in rest if r["type"] == "aws:ssm/maintenanceWindowTask:MaintenanceWindowTask")
+    window = next(r for r in rest if r["type"] == "aws:ssm/maintenanceWindow:MaintenanceWindow")
+    assert window["urn"] in task["dependencies"]
+    assert task["inputs"]["taskInvocationParameters"]["runCommandParameters"]["parameters"] == [
+        {"name": "Operation", "values": ["Install"]}]
+    # The lab's extra trusted services are reported, advisory in dev.
+    levels = {(v["policy"], v["level"]) for v in document["violations"]}
+    assert ("iam-trusted-principals", "advisory") in levels
+    assert document["summary"]["advisory"] == len(document["violations"])
+    for violation in document["violations"]:
+        assert set(violation) == {"policy", "level", "urn", "message"}
+
+
+def test_text_preview(capsys):
+    code, out, _ = run_cli(capsys, "plan", "--project-dir", str(ROOT))
+    assert code == 0
+    assert " +   pulumi:pulumi:Stack " in out
+    assert "└─ maintenance-windows:ssm:MaintenanceWindow       PatchTestWorkloadWebServers" in out
+    assert "schedule=cron(0 2 ? * * *) duration=3h cutoff=1h allowUnassociatedTargets=false" in out
+    assert "INSTANCE: InstanceRole=WebServer AND Workload=Test" in out
+    assert "RUN_COMMAND AWS-RunPatchBaseline priority=1 targets=[TestWebServers] maxConcurrency=1 maxErrors=1" in out
+    assert "+ 11 to create" in out
+    assert "Deploy depth: 3" in out
+    assert "Next 3 openings:" in out
+    assert "Policy violations, advisory (1):" in out and "[iam-trusted-principals] service-role" in out
+
+
+def test_openings_are_the_next_three(capsys):
+    now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+    result = planning.plan("prod", project_dir=ROOT, policies=False, now=now)
+    canary = result.openings["PatchProdCanary"]
+    assert [o.opens.isoformat() for o in canary] == [
+        "2026-12-10T02:00:00-05:00", "2027-01-14T02:00:00-05:00", "2027-02-11T02:00:00-05:00"]
+    assert canary[0].closes.isoformat() == "2026-12-10T06:00:00-05:00"
+    assert canary[0].stops_starting.isoformat() == "2026-12-10T05:00:00-05:00"
+
+
+def test_a_mandatory_violation_exits_1_and_names_the_rule(capsys, project):
+    def loosen(config):
+        config["maintenance-windows:windows"][1]["tasks"][0]["maxConcurrency"] = "50%"
+
+    edit_stack(project, "prod", loosen)
+    code, out, _ = run_cli(capsys, "plan", "--stack", "prod", "--project-dir", str(project))
+    assert code == 1
+    assert "Policy violations, mandatory" in out
+    assert "PatchProdFleet-InstallPatchesWeb" in out and "50%" in out
+
+
+def test_the_same_stack_with_the_dev_policy_config_is_advisory(capsys, project):
+    def loosen(config):
+        config["maintenance-windows:windows"][1]["tasks"][0]["maxConcurrency"] = "50%"
+
+    edit_stack(project, "prod", loosen)
+    code, out, _ = run_cli(capsys, "plan", "--stack", "prod", "--project-dir", str(project), "--json",
+                           "--policy-config", str(project / "policies" / "config" / "dev.json"))
+    assert code == 0
+    assert json.loads(out)["summary"]["mandatory"] == 0
+
+
+def test_invalid_config_exits_2_with_the_programs_message(capsys, project):
+    def break_it(config):
+        config["maintenance-windows:windows"][0]["cutoff"] = 5
+
+    edit_stack(project, "dev", break_it)
+    code, out, err = run_cli(capsys, "plan", "--project-dir", str(project))
+    assert code == 2
+    assert out == ""
+    assert "windows[0].cutoff: 5 must be less than duration (3)" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--stack", "nope"], "no such stack file"),
+    (["--policy-config", "/nonexistent.json"], "--policy-config: no such file"),
+])
+def test_usage_errors_exit_2(capsys, argv, message):
+    code, _, err = run_cli(capsys, "plan", "--project-dir", str(ROOT), *argv)
+    assert code == 2
+    assert message in err
+
+
+def test_no_project_here(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "plan", "--project-dir", str(tmp_path))
+    assert code == 2
+    assert "no Pulumi project here" in err
+
+
+def test_no_policy_skips_the_pack(capsys):
+    code, out, _ = run_cli(capsys, "plan", "--project-dir", str(ROOT), "--no-policy")
+    assert code == 0
+    assert "Policies: not checked (--no-policy)" in out
