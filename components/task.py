@@ -26,6 +26,8 @@ TASK_TYPES = (RUN_COMMAND, AUTOMATION, LAMBDA, STEP_FUNCTIONS)
 CUTOFF_BEHAVIORS = ("CONTINUE_TASK", "CANCEL_TASK")
 NOTIFICATION_EVENTS = ("All", "InProgress", "Success", "TimedOut", "Cancelled", "Failed")
 NOTIFICATION_TYPES = ("Command", "Invocation")
+# Failures only: a notification per successful instance is noise; a failed patch run must be heard.
+DEFAULT_EVENTS = ("Failed", "TimedOut", "Cancelled")
 
 # The config keys each task type accepts beyond the shared ones; everything else is a mistake.
 TYPE_KEYS: Mapping[str, tuple[str, ...]] = {
@@ -41,11 +43,11 @@ TYPE_KEYS: Mapping[str, tuple[str, ...]] = {
 class OutputS3:
     """Run Command output written to S3, in full (the console shows only the last 2,500 characters).
 
-    :param bucket: the bucket name.
+    :param bucket: the bucket name. From stack config, default: the stack's ``outputBucket``.
     :param key_prefix: Default: ``<window>/<task>/``, one prefix per task so logs never mix.
     """
 
-    bucket: pulumi.Input[str]
+    bucket: pulumi.Input[str] | None
     key_prefix: pulumi.Input[str] | None = None
 
 
@@ -63,15 +65,15 @@ class CloudWatchOutput:
 class Notifications:
     """SNS notifications about a Run Command task's status.
 
-    :param topic_arn: the SNS topic.
-    :param events: Default: ``All``.
+    :param topic_arn: the SNS topic. From stack config, default: the stack's ``notifications`` topic.
+    :param events: Default: ``Failed``, ``TimedOut``, ``Cancelled``.
     :param type: ``Command`` (one per command) or ``Invocation`` (one per instance). Default: ``Command``.
     :param role_arn: the role Run Command assumes to publish to the topic; this is not the task's
         service role. Default: the window's service role, which is granted ``sns:Publish`` on the topic.
     """
 
-    topic_arn: pulumi.Input[str]
-    events: tuple[str, ...] = ("All",)
+    topic_arn: pulumi.Input[str] | None
+    events: tuple[str, ...] = DEFAULT_EVENTS
     type: str = "Command"
     role_arn: pulumi.Input[str] | None = None
 

@@ -11,7 +11,7 @@ import pulumi_aws as aws
 from components.target import TargetArgs
 from components.task import TaskArgs
 from mw import limits, schedule
-from mw._fields import checker
+from mw._fields import checker, nest
 from mw.errors import ConfigError, Problem, ScheduleError
 
 WINDOW_TYPE = "maintenance-windows:ssm:MaintenanceWindow"
@@ -73,12 +73,12 @@ class MaintenanceWindowArgs:
         out += self._schedule_problems()
         names = [t.name for t in self.targets]
         for index, target in enumerate(self.targets):
-            out += _nested(f"targets[{index}]", target.problems())
+            out += nest(f"targets[{index}]", target.problems())
             if target.name in names[:index]:
                 out.append(Problem(f"targets[{index}].name", f"{target.name!r} is already used by another target"))
         task_names = [t.name for t in self.tasks]
         for index, task in enumerate(self.tasks):
-            out += _nested(f"tasks[{index}]", task.problems(tuple(names), self.allow_unregistered_targets))
+            out += nest(f"tasks[{index}]", task.problems(tuple(names), self.allow_unregistered_targets))
             if task.name in task_names[:index]:
                 out.append(Problem(f"tasks[{index}].name", f"{task.name!r} is already used by another task"))
         return out
@@ -141,9 +141,7 @@ class MaintenanceWindow(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: MaintenanceWindowArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         problems = args.problems()
-        if args.service_role_arn is None:
-            problems += [Problem(f"tasks[{i}].serviceRoleArn", "no service role: give the task or the window one")
-                         for i, task in enumerate(args.tasks) if task.service_role_arn is None]
+        problems += _missing_inputs(args)
         if problems:
             raise ConfigError(problems, source=f"maintenance window {name!r}")
         super().__init__(WINDOW_TYPE, name, None, opts)
@@ -212,5 +210,14 @@ class MaintenanceWindow(pulumi.ComponentResource):
         self.register_outputs({"windowId": self.window_id, "targetIds": self.target_ids, "taskIds": self.task_ids})
 
 
-def _nested(prefix: str, problems: list[Problem]) -> list[Problem]:
-    return [Problem(f"{prefix}.{p.path}" if p.path else prefix, p.message) for p in problems]
+def _missing_inputs(args: MaintenanceWindowArgs) -> list[Problem]:
+    """References the program fills in from the stack (role, bucket, topic), still missing."""
+    out: list[Problem] = []
+    for i, task in enumerate(args.tasks):
+        if task.service_role_arn is None and args.service_role_arn is None:
+            out.append(Problem(f"tasks[{i}].serviceRoleArn", "no service role: give the task or the window one"))
+        if task.output_s3 is not None and task.output_s3.bucket is None:
+            out.append(Problem(f"tasks[{i}].outputS3.bucket", "required: the bucket Run Command writes output to"))
+        if task.notifications is not None and task.notifications.topic_arn is None:
+            out.append(Problem(f"tasks[{i}].notifications.topicArn", "required: the SNS topic to notify"))
+    return out

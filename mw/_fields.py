@@ -153,6 +153,11 @@ class Fields:
             yield join(self.at(key), index), item
 
 
+def nest(prefix: str, problems: Iterable[Problem]) -> list[Problem]:
+    """Problems found relative to a part of the config, with that part's path in front."""
+    return [Problem(join(prefix, p.path) if p.path else prefix, p.message) for p in problems]
+
+
 def string_list(value: Any, path: str, problems: list[Problem]) -> tuple[str, ...]:
     """A list of strings at ``path``; numbers are not coerced (an instance ID is never a number)."""
     if not isinstance(value, (list, tuple)):

@@ -10,15 +10,22 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from components.log_group import OutputLogGroupArgs
+from components.notification_topic import DEFAULT_KMS_KEY, NotificationTopicArgs
+from components.output_bucket import OutputBucketArgs
 from components.pass_role import PassRoleArgs
+from components.patch_baseline import ApprovalRule, PatchBaselineArgs
 from components.service_role import SSM_SERVICE, ServiceRoleArgs
 from components.target import ResourceGroup, TargetArgs
 from components.task import (
+    DEFAULT_EVENTS,
+    RUN_COMMAND,
     TASK_TYPES,
     TYPE_KEYS,
     CloudWatchOutput,
@@ -28,11 +35,18 @@ from components.task import (
     to_json,
 )
 from components.window import MaintenanceWindowArgs
-from mw._fields import Fields, describe, join, string_or_strings
+from mw._fields import Fields, describe, join, nest, string_or_strings
 from mw.errors import ConfigError, Problem
 
 NAMESPACE = "maintenance-windows"
-TOP_KEYS = ("serviceRole", "passRole", "windows")
+TOP_KEYS = ("serviceRole", "passRole", "windows", "outputBucket", "notifications", "cloudWatchOutput",
+            "patchBaselines", "regions")
+OUTPUT_BUCKET_KEYS = ("bucketName", "kmsKeyArn", "expirationDays", "noncurrentVersionExpirationDays", "protect", "tags")
+NOTIFICATIONS_KEYS = ("topicName", "kmsMasterKeyId", "emailSubscriptions", "events", "type", "tags")
+CLOUDWATCH_KEYS = ("logGroupName", "retentionInDays", "kmsKeyId", "tags")
+BASELINE_KEYS = ("name", "operatingSystem", "description", "approvalRules", "approvedPatches", "rejectedPatches",
+                 "rejectedPatchesAction", "patchGroups", "tags")
+RULE_KEYS = ("filters", "approveAfterDays", "complianceLevel", "enableNonSecurity")
 SERVICE_ROLE_KEYS = ("arn", "name", "description", "trustedServices", "path", "permissionsBoundary",
                      "sourceAccount", "tags")
 PASS_ROLE_KEYS = ("policyName", "description", "path", "groups", "users", "roles")
@@ -49,39 +63,86 @@ class StackConfig:
     """A stack's whole config, validated.
 
     ``service_role`` is None when an existing role is brought by ``service_role_arn``.
-    ``pass_role.role_arn`` and each window's ``service_role_arn`` are filled in by the program once
-    the role exists.
+    ``pass_role.role_arn``, each window's ``service_role_arn`` and the references of tasks to the
+    stack's bucket, topic and log group (left ``None`` here) are filled in by the program once
+    those resources exist.
     """
 
     service_role: ServiceRoleArgs | None
     service_role_arn: str | None
     pass_role: PassRoleArgs
     windows: tuple[MaintenanceWindowArgs, ...]
+    output_bucket: OutputBucketArgs | None = None
+    notifications: NotificationTopicArgs | None = None
+    cloudwatch: OutputLogGroupArgs | None = None
+    patch_baselines: tuple[PatchBaselineArgs, ...] = ()
+    regions: tuple[str, ...] = ()
 
 
-def parse(raw: Mapping[str, Any], source: str = "stack config") -> StackConfig:
+@dataclass(frozen=True)
+class _Shared:
+    """What the stack itself provides to tasks that do not say otherwise."""
+
+    bucket: bool
+    topic: bool
+    log_group: bool
+    events: tuple[str, ...] = DEFAULT_EVENTS
+    notification_type: str = "Command"
+
+
+def parse(raw: Mapping[str, Any], source: str = "stack config", stack: str = "stack") -> StackConfig:
     """Validate the ``maintenance-windows:`` keys (namespace already stripped) into a :class:`StackConfig`."""
     problems: list[Problem] = []
     top = Fields(raw, "", problems, TOP_KEYS)
     role_args, role_arn = _service_role(Fields(top.raw.get("serviceRole"), "serviceRole", problems, SERVICE_ROLE_KEYS))
     pass_role = _pass_role(Fields(top.raw.get("passRole"), "passRole", problems, PASS_ROLE_KEYS))
+    bucket = _output_bucket(top)
+    topic, shared_notifications = _notification_topic(top)
+    log_group = _log_group(top, stack)
+    shared = _Shared(bucket is not None, topic is not None, log_group is not None, *shared_notifications)
     windows: list[MaintenanceWindowArgs] = []
     seen: dict[str, str] = {}
     for path, item in top.items("windows"):
-        window = _window(Fields(item, path, problems, WINDOW_KEYS))
+        window = _window(Fields(item, path, problems, WINDOW_KEYS), shared)
         if window is None:
             continue
         if window.name in seen:
             problems.append(Problem(join(path, "name"), f"{window.name!r} is already the name of {seen[window.name]}"))
         seen.setdefault(window.name or "", path)
-        problems.extend(Problem(join(path, p.path) if p.path else path, p.message) for p in window.problems())
+        problems.extend(nest(path, window.problems()))
         windows.append(window)
+    baselines = []
+    for path, item in top.items("patchBaselines"):
+        baseline = _baseline(Fields(item, path, problems, BASELINE_KEYS))
+        if baseline is not None:
+            problems.extend(nest(path, baseline.problems()))
+            baselines.append(baseline)
+    _unique(problems, "patchBaselines", [b.name for b in baselines])
+    regions = top.strings("regions")
+    _unique(problems, "regions", list(regions))
+    for index, region in enumerate(regions):
+        if not _REGION.fullmatch(region):
+            problems.append(Problem(f"regions[{index}]", f"{region!r} is not an AWS region name "
+                                                         "(allowed: e.g. us-east-1)"))
     if role_args is not None:
-        problems.extend(Problem(join("serviceRole", p.path), p.message) for p in role_args.problems())
-    problems.extend(Problem(join("passRole", p.path), p.message) for p in pass_role.problems())
+        problems.extend(nest("serviceRole", role_args.problems()))
+    problems.extend(nest("passRole", pass_role.problems()))
+    for key, args in (("outputBucket", bucket), ("notifications", topic), ("cloudWatchOutput", log_group)):
+        if args is not None:
+            problems.extend(nest(key, args.problems()))
     if problems:
         raise ConfigError(problems, source)
-    return StackConfig(role_args, role_arn, pass_role, tuple(windows))
+    return StackConfig(role_args, role_arn, pass_role, tuple(windows), bucket, topic, log_group, tuple(baselines),
+                       regions)
+
+
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
+
+
+def _unique(problems: list[Problem], key: str, names: list[Any]) -> None:
+    for index, name in enumerate(names):
+        if name in names[:index]:
+            problems.append(Problem(f"{key}[{index}]", f"{name!r} is listed more than once"))
 
 
 def namespaced(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -139,7 +200,7 @@ def _pass_role(f: Fields) -> PassRoleArgs:
     )
 
 
-def _window(f: Fields) -> MaintenanceWindowArgs | None:
+def _window(f: Fields, shared: _Shared) -> MaintenanceWindowArgs | None:
     name = f.string("name", required=True)
     schedule = f.string("schedule", required=True)
     duration = f.integer("duration", required=True, unit="hours")
@@ -147,7 +208,7 @@ def _window(f: Fields) -> MaintenanceWindowArgs | None:
     targets = tuple(t for path, raw in f.items("targets")
                     if (t := _target(Fields(raw, path, f.problems, TARGET_KEYS))) is not None)
     tasks = tuple(t for path, raw in f.items("tasks")
-                  if (t := _task(Fields(raw, path, f.problems, TASK_KEYS + _ALL_TYPE_KEYS))) is not None)
+                  if (t := _task(Fields(raw, path, f.problems, TASK_KEYS + _ALL_TYPE_KEYS), shared)) is not None)
     window = MaintenanceWindowArgs(
         name=name,
         schedule=schedule or "",
@@ -194,7 +255,7 @@ def _target(f: Fields) -> TargetArgs | None:
     )
 
 
-def _task(f: Fields) -> TaskArgs | None:
+def _task(f: Fields, shared: _Shared) -> TaskArgs | None:
     name = f.string("name", required=True)
     task_type = f.string("type", required=True, choices=TASK_TYPES)
     if task_type is not None:
@@ -226,9 +287,9 @@ def _task(f: Fields) -> TaskArgs | None:
         parameters=parameters,
         timeout_seconds=f.integer("timeoutSeconds", unit="seconds"),
         comment=f.string("comment"),
-        output_s3=_output_s3(f),
-        cloudwatch=_cloudwatch(f),
-        notifications=_notifications(f),
+        output_s3=_output_s3(f, shared, task_type),
+        cloudwatch=_cloudwatch(f, shared, task_type),
+        notifications=_notifications(f, shared, task_type),
         function_arn=f.string("functionArn"),
         payload=_json_text(f, "payload"),
         qualifier=f.string("qualifier"),
@@ -305,31 +366,127 @@ def _client_context(f: Fields) -> str | None:
     return None
 
 
-def _output_s3(f: Fields) -> OutputS3 | None:
-    raw = f.mapping("outputS3")
+def _stack_default(f: Fields, key: str, provided: bool, task_type: str) -> tuple[bool, Mapping[str, Any] | None]:
+    """``(off, mapping)`` for a Run Command output/notification key: ``false`` turns it off; absent means
+    the stack's own resource when the stack has one (an empty mapping), else nothing."""
+    raw = f.raw.get(key)
+    if raw is False:
+        return True, None
+    if raw is None:
+        return False, ({} if provided and task_type == RUN_COMMAND else None)
+    if raw is True:
+        if not provided:
+            f.problem(key, f"true needs the stack's own {_PROVIDER[key]} (or give a mapping)")
+        return False, {}
+    return False, f.mapping(key)
+
+
+_PROVIDER = {"outputS3": "maintenance-windows:outputBucket", "notifications": "maintenance-windows:notifications",
+             "cloudWatch": "maintenance-windows:cloudWatchOutput"}
+
+
+def _output_s3(f: Fields, shared: _Shared, task_type: str) -> OutputS3 | None:
+    _, raw = _stack_default(f, "outputS3", shared.bucket, task_type)
     if raw is None:
         return None
     s3 = Fields(raw, f.at("outputS3"), f.problems, ("bucket", "keyPrefix"))
-    bucket = s3.string("bucket", required=True)
-    return OutputS3(bucket=bucket, key_prefix=s3.string("keyPrefix")) if bucket else None
+    bucket = s3.string("bucket", required=not shared.bucket)
+    if bucket is None and not shared.bucket:
+        return None
+    # bucket None: the stack's output bucket, filled in by the program.
+    return OutputS3(bucket=bucket, key_prefix=s3.string("keyPrefix"))
 
 
-def _cloudwatch(f: Fields) -> CloudWatchOutput | None:
-    raw = f.raw.get("cloudWatch")
+def _cloudwatch(f: Fields, shared: _Shared, task_type: str) -> CloudWatchOutput | None:
+    _, raw = _stack_default(f, "cloudWatch", shared.log_group, task_type)
     if raw is None:
         return None
     cw = Fields(raw, f.at("cloudWatch"), f.problems, ("logGroup",))
+    # logGroup None: the stack's log group when it has one, else AWS's /aws/ssm/<document>.
     return CloudWatchOutput(log_group=cw.string("logGroup"))
 
 
-def _notifications(f: Fields) -> Notifications | None:
-    raw = f.mapping("notifications")
+def _notifications(f: Fields, shared: _Shared, task_type: str) -> Notifications | None:
+    _, raw = _stack_default(f, "notifications", shared.topic, task_type)
     if raw is None:
         return None
     n = Fields(raw, f.at("notifications"), f.problems, ("topicArn", "events", "type", "roleArn"))
-    topic = n.string("topicArn", required=True)
-    events = n.strings("events", single=True) or ("All",)
-    if topic is None:
+    topic = n.string("topicArn", required=not shared.topic)
+    if topic is None and not shared.topic:
         return None
-    return Notifications(topic_arn=topic, events=events, type=n.string("type") or "Command",
-                         role_arn=n.string("roleArn"))
+    # topicArn None: the stack's topic, filled in by the program.
+    return Notifications(topic_arn=topic, events=n.strings("events", single=True) or shared.events,
+                         type=n.string("type") or shared.notification_type, role_arn=n.string("roleArn"))
+
+
+def _output_bucket(top: Fields) -> OutputBucketArgs | None:
+    if not top.has("outputBucket"):
+        return None
+    f = Fields(top.raw.get("outputBucket"), "outputBucket", top.problems, OUTPUT_BUCKET_KEYS)
+    return OutputBucketArgs(
+        bucket_name=f.string("bucketName"),
+        kms_key_arn=f.string("kmsKeyArn"),
+        expiration_days=_or(f.integer("expirationDays", unit="days"), 365),
+        noncurrent_version_expiration_days=_or(f.integer("noncurrentVersionExpirationDays", unit="days"), 90),
+        protect=f.boolean("protect", default=False),
+        tags=_tags(f, "tags") or None,
+    )
+
+
+def _notification_topic(top: Fields) -> tuple[NotificationTopicArgs | None, tuple[tuple[str, ...], str]]:
+    if not top.has("notifications"):
+        return None, (DEFAULT_EVENTS, "Command")
+    f = Fields(top.raw.get("notifications"), "notifications", top.problems, NOTIFICATIONS_KEYS)
+    args = NotificationTopicArgs(
+        topic_name=f.string("topicName"),
+        kms_master_key_id=f.string("kmsMasterKeyId", default=DEFAULT_KMS_KEY) or DEFAULT_KMS_KEY,
+        email_subscriptions=f.strings("emailSubscriptions"),
+        tags=_tags(f, "tags") or None,
+    )
+    defaults = (f.strings("events", single=True) or DEFAULT_EVENTS, f.string("type") or "Command")
+    return args, defaults
+
+
+def _log_group(top: Fields, stack: str) -> OutputLogGroupArgs | None:
+    if not top.has("cloudWatchOutput"):
+        return None
+    f = Fields(top.raw.get("cloudWatchOutput"), "cloudWatchOutput", top.problems, CLOUDWATCH_KEYS)
+    return OutputLogGroupArgs(
+        log_group_name=f.string("logGroupName") or f"/maintenance-windows/{stack}",
+        retention_in_days=_or(f.integer("retentionInDays", unit="days"), 365),
+        kms_key_id=f.string("kmsKeyId"),
+        tags=_tags(f, "tags") or None,
+    )
+
+
+def _baseline(f: Fields) -> PatchBaselineArgs | None:
+    name = f.string("name", required=True)
+    operating_system = f.string("operatingSystem", required=True)
+    rules = []
+    for path, raw in f.items("approvalRules"):
+        r = Fields(raw, path, f.problems, RULE_KEYS)
+        filters = {str(k): string_or_strings(v, r.at(f"filters.{k}"), f.problems)
+                   for k, v in (r.mapping("filters") or {}).items()}
+        rules.append(ApprovalRule(
+            filters=filters,
+            approve_after_days=_or(r.integer("approveAfterDays", unit="days"), 7),
+            compliance_level=r.string("complianceLevel") or "UNSPECIFIED",
+            enable_non_security=r.boolean("enableNonSecurity", default=False),
+        ))
+    if name is None or operating_system is None:
+        return None
+    return PatchBaselineArgs(
+        operating_system=operating_system,
+        name=name,
+        description=f.string("description"),
+        approval_rules=tuple(rules),
+        approved_patches=f.strings("approvedPatches"),
+        rejected_patches=f.strings("rejectedPatches"),
+        rejected_patches_action=f.string("rejectedPatchesAction") or "BLOCK",
+        patch_groups=f.strings("patchGroups"),
+        tags=_tags(f, "tags"),
+    )
+
+
+def _or(value: int | None, default: int) -> int:
+    return default if value is None else value

@@ -7,26 +7,34 @@ stand-in, so there is one program.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pulumi
 from pulumi.runtime import config as runtime_config
 
+from components.log_group import OutputLogGroup
+from components.notification_topic import NotificationTopic
+from components.output_bucket import OutputBucket
 from components.pass_role import PassRolePolicy
-from components.service_role import ServiceRole
+from components.patch_baseline import PatchBaseline
+from components.service_role import ServiceRole, ServiceRoleArgs
 from components.task import LAMBDA, STEP_FUNCTIONS
-from components.window import MaintenanceWindow
+from components.window import MaintenanceWindow, MaintenanceWindowArgs
 from mw import config as stack_config
 from mw.config import NAMESPACE, StackConfig
 
 SERVICE_ROLE_NAME = "service-role"
 PASS_ROLE_NAME = "pass-role"
+OUTPUT_BUCKET_NAME = "output-bucket"
+NOTIFICATIONS_NAME = "notifications"
+LOG_GROUP_NAME = "output-logs"
 
 
 def main() -> None:
     """Read and validate the whole stack config, then register every resource."""
-    deploy(stack_config.parse(read_config(), source=f"config of stack {pulumi.get_stack()!r}"))
+    stack = pulumi.get_stack()
+    deploy(stack_config.parse(read_config(), source=f"config of stack {stack!r}", stack=stack))
 
 
 def read_config() -> dict[str, Any]:
@@ -46,35 +54,89 @@ def read_config() -> dict[str, Any]:
 
 def deploy(config: StackConfig) -> dict[str, Any]:
     """Register the components for a validated config; returns what it exports."""
+    outputs: dict[str, Any] = {}
+    shared = _Shared()
+    if config.output_bucket is not None:
+        bucket = OutputBucket(OUTPUT_BUCKET_NAME, config.output_bucket)
+        shared.bucket = outputs["outputBucket"] = bucket.bucket
+    if config.notifications is not None:
+        topic = NotificationTopic(NOTIFICATIONS_NAME, config.notifications)
+        shared.topic_arn = outputs["notificationTopicArn"] = topic.arn
+    regions: tuple[str | None, ...] = config.regions or (None,)
+    if config.cloudwatch is not None:
+        for region in regions:
+            group = OutputLogGroup(_regional(LOG_GROUP_NAME, region), replace(config.cloudwatch, region=region))
+            shared.log_groups[region] = group.name
+        outputs["outputLogGroup"] = config.cloudwatch.log_group_name
+    baselines = {}
+    for args in config.patch_baselines:
+        for region in regions:
+            name = _regional(args.name or "", region)
+            baselines[name] = PatchBaseline(name, replace(args, region=region)).baseline_id
+    windows = [(args, region, _with_stack_resources(args, region, shared)) for args in config.windows
+               for region in regions]
     role_arn: pulumi.Input[str]
     if config.service_role is not None:
-        role = ServiceRole(SERVICE_ROLE_NAME, _with_task_grants(config))
+        role = ServiceRole(SERVICE_ROLE_NAME, _with_task_grants(config.service_role, [w for _, _, w in windows]))
         role_arn = role.arn
     else:
         role_arn = config.service_role_arn or ""
     pass_role = PassRolePolicy(PASS_ROLE_NAME, replace(config.pass_role, role_arn=role_arn))
-    windows = {
-        args.name or "": MaintenanceWindow(args.name or "", replace(args, service_role_arn=role_arn))
-        for args in config.windows
-    }
-    outputs: dict[str, Any] = {
+    created = {}
+    for args, region, resolved in windows:
+        name = _regional(args.name or "", region)
+        created[name] = MaintenanceWindow(name, replace(resolved, service_role_arn=role_arn, region=region))
+    outputs = {
         "serviceRoleArn": role_arn,
         "passRolePolicyArn": pass_role.arn,
         "windows": {
             name: {"id": window.window_id, "targetIds": window.target_ids, "taskIds": window.task_ids}
-            for name, window in windows.items()
+            for name, window in created.items()
         },
+        **outputs,
     }
+    if baselines:
+        outputs["patchBaselineIds"] = baselines
     for key, value in outputs.items():
         pulumi.export(key, value)
     return outputs
 
 
-def _with_task_grants(config: StackConfig):
+@dataclass
+class _Shared:
+    """The stack's own bucket, topic and log groups (by region), once created."""
+
+    bucket: pulumi.Output[str] | None = None
+    topic_arn: pulumi.Output[str] | None = None
+    log_groups: dict[str | None, pulumi.Output[str]] = field(default_factory=dict)
+
+
+def _regional(name: str, region: str | None) -> str:
+    """With ``regions`` set, every regional component's name carries its region to stay unique."""
+    return f"{name}-{region}" if region else name
+
+
+def _with_stack_resources(window: MaintenanceWindowArgs, region: str | None, shared: _Shared) -> MaintenanceWindowArgs:
+    """Point tasks that reference the stack's bucket, topic or log group at the created resources."""
+    tasks = []
+    for task in window.tasks:
+        changes: dict[str, Any] = {}
+        if task.output_s3 is not None and task.output_s3.bucket is None and shared.bucket is not None:
+            changes["output_s3"] = replace(task.output_s3, bucket=shared.bucket)
+        if task.notifications is not None and task.notifications.topic_arn is None and shared.topic_arn is not None:
+            changes["notifications"] = replace(task.notifications, topic_arn=shared.topic_arn)
+        if task.cloudwatch is not None and task.cloudwatch.log_group is None and region in shared.log_groups:
+            changes["cloudwatch"] = replace(task.cloudwatch, log_group=shared.log_groups[region])
+        tasks.append(replace(task, **changes) if changes else task)
+    return replace(window, tasks=tuple(tasks))
+
+
+def _with_task_grants(role: ServiceRoleArgs, windows: list[MaintenanceWindowArgs]) -> ServiceRoleArgs:
     """The service role's args plus the exact topics, functions and state machines its tasks use."""
-    assert config.service_role is not None
-    topics, functions, machines = [], [], []
-    for window in config.windows:
+    topics: list[pulumi.Input[str]] = []
+    functions: list[pulumi.Input[str]] = []
+    machines: list[pulumi.Input[str]] = []
+    for window in windows:
         for task in window.tasks:
             if task.notifications is not None and task.notifications.role_arn is None:
                 topics.append(task.notifications.topic_arn)
@@ -84,12 +146,16 @@ def _with_task_grants(config: StackConfig):
                 functions.append(task.function_arn)
             if task.type == STEP_FUNCTIONS and task.state_machine_arn is not None:
                 machines.append(task.state_machine_arn)
-    return replace(
-        config.service_role,
-        notification_topic_arns=tuple(dict.fromkeys(topics)),
-        lambda_function_arns=tuple(dict.fromkeys(functions)),
-        state_machine_arns=tuple(dict.fromkeys(machines)),
-    )
+    return replace(role, notification_topic_arns=_distinct(topics), lambda_function_arns=_distinct(functions),
+                   state_machine_arns=_distinct(machines))
+
+
+def _distinct(values: list[pulumi.Input[str]]) -> tuple[pulumi.Input[str], ...]:
+    """Each value once, in first-seen order; an Output is kept by identity."""
+    seen: dict[Any, pulumi.Input[str]] = {}
+    for value in values:
+        seen.setdefault(value if isinstance(value, str) else id(value), value)
+    return tuple(seen.values())
 
 
 def _decode(value: Any) -> Any:

@@ -114,21 +114,37 @@ def test_every_stack_in_the_repo_runs(stack):
     assert len(by_type(result, TASK)) == sum(len(w.get("tasks", [])) for w in windows)
 
 
-def test_prod_notifications_publish_with_a_role_that_may_publish():
+def test_prod_tasks_reference_the_stacks_bucket_topic_and_log_group():
     prod = run("prod")
+    bucket = one(prod, "aws:s3/bucket:Bucket")
+    topic = one(prod, "aws:sns/topic:Topic")
+    group = one(prod, "aws:cloudwatch/logGroup:LogGroup")
     role_policy = one(prod, "aws:iam/rolePolicy:RolePolicy")
-    document = json.loads(role_policy.inputs["policy"])
-    assert document["Statement"] == [{"Sid": "PublishTaskNotifications", "Effect": "Allow", "Action": "sns:Publish",
-                                      "Resource": ["arn:aws:sns:us-east-1:111122223333:prod-patching-alerts"]}]
+    # The service role may publish to the stack's topic, and to nothing else.
+    assert json.loads(role_policy.inputs["policy"])["Statement"] == [{
+        "Sid": "PublishTaskNotifications", "Effect": "Allow", "Action": "sns:Publish",
+        "Resource": [topic.outputs["arn"]]}]
     role_arn = prod.outputs["serviceRoleArn"]
-    for task in by_type(prod, TASK):
+    tasks = by_type(prod, TASK)
+    assert len(tasks) == 4
+    for task in tasks:
         params = task.inputs["taskInvocationParameters"]["runCommandParameters"]
-        if "notificationConfig" in params:
-            # Run Command's notification role is the service role, which holds sns:Publish on the topic.
-            assert params["serviceRoleArn"] == role_arn
+        assert params["outputS3Bucket"] == bucket.id
         # One key prefix per task: logs of two tasks never mix.
-        window = task.name.split("-")[0]
-        assert params["outputS3KeyPrefix"] == f"{window}/{task.inputs['name']}/"
+        assert params["outputS3KeyPrefix"] == f"{task.name.split('-')[0]}/{task.inputs['name']}/"
+        assert params["cloudwatchConfig"] == {"cloudwatchOutputEnabled": True,
+                                              "cloudwatchLogGroupName": group.inputs["name"]}
+        if task.inputs["name"] == "ScanAfterPatching":
+            assert "notificationConfig" not in params  # `notifications: false`
+            continue
+        assert params["notificationConfig"] == {"notificationArn": topic.outputs["arn"],
+                                                "notificationEvents": ["Failed", "TimedOut", "Cancelled"],
+                                                "notificationType": "Command"}
+        # Run Command's notification role is the service role, which holds sns:Publish on the topic.
+        assert params["serviceRoleArn"] == role_arn
+        # The task waits for what it references.
+        referenced = {u for urns in task.property_dependencies.values() for u in urns}
+        assert {bucket.urn, topic.urn} <= referenced
 
 
 @pytest.mark.parametrize("stack", STACKS)

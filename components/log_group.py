@@ -1,0 +1,72 @@
+"""The CloudWatch Logs group that receives Run Command output."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from mw._fields import checker
+from mw.errors import ConfigError, Problem
+from mw.limits import CLOUDWATCH_LOG_GROUP_NAME
+
+# The values CloudWatch Logs accepts for RetentionInDays (PutRetentionPolicy).
+RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+                  3288, 3653)
+
+
+@dataclass(frozen=True)
+class OutputLogGroupArgs:
+    """A log group for Run Command output.
+
+    :param log_group_name: Default: ``/maintenance-windows/<stack>``.
+    :param retention_in_days: one of CloudWatch's retention values. Default: 365.
+    :param kms_key_id: a KMS key ARN to encrypt the logs with. Default: CloudWatch Logs' own encryption.
+    :param region: Default: the provider's region.
+    :param tags: Default: none.
+    """
+
+    log_group_name: str
+    retention_in_days: int = 365
+    kms_key_id: pulumi.Input[str] | None = None
+    region: str | None = None
+    tags: dict[str, str] | None = None
+
+    def problems(self) -> list[Problem]:
+        out: list[Problem] = []
+        checker(out)("logGroupName", CLOUDWATCH_LOG_GROUP_NAME, self.log_group_name)
+        if self.retention_in_days not in RETENTION_DAYS:
+            allowed = ", ".join(map(str, RETENTION_DAYS))
+            out.append(Problem("retentionInDays", f"{self.retention_in_days} is not allowed (allowed: {allowed})"))
+        return out
+
+
+class OutputLogGroup(pulumi.ComponentResource):
+    """A CloudWatch Logs group for Run Command output, kept when the stack is destroyed.
+
+    Creates an ``aws.cloudwatch.LogGroup`` with a retention period, retained on delete.
+
+    Example::
+
+        logs = OutputLogGroup("output-logs", OutputLogGroupArgs("/maintenance-windows/prod"))
+        CloudWatchOutput(log_group=logs.name)
+
+    Outputs: ``name`` and ``arn``.
+    """
+
+    name: pulumi.Output[str]
+    arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: OutputLogGroupArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        problems = args.problems()
+        if problems:
+            raise ConfigError(problems, source=f"log group {name!r}")
+        super().__init__("maintenance-windows:cloudwatch:OutputLogGroup", name, None, opts)
+        region = {"region": args.region} if args.region else {}
+        group = aws.cloudwatch.LogGroup(
+            name, name=args.log_group_name, retention_in_days=args.retention_in_days, kms_key_id=args.kms_key_id,
+            tags=args.tags, opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True), **region)
+        self.name = group.name
+        self.arn = group.arn
+        self.register_outputs({"name": self.name, "arn": self.arn})

@@ -1,0 +1,126 @@
+"""The S3 bucket that keeps Run Command output in full (the console shows only the last 2,500 characters)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components import iam_policy
+from mw._fields import checker
+from mw.errors import ConfigError, Problem
+from mw.limits import S3_BUCKET_NAME
+
+OUTPUT_BUCKET_TYPE = "maintenance-windows:s3:OutputBucket"
+
+
+@dataclass(frozen=True)
+class OutputBucketArgs:
+    """A private, encrypted, versioned bucket for task output that ``pulumi destroy`` leaves in place.
+
+    :param bucket_name: Default: a name Pulumi generates from the component name.
+    :param kms_key_arn: encrypt with this KMS key (SSE-KMS). Default: S3-managed keys (SSE-S3).
+    :param expiration_days: days after which output objects expire; 0 keeps them forever. Default: 365.
+    :param noncurrent_version_expiration_days: days a replaced or deleted object's old version is kept.
+        Default: 90.
+    :param protect: also set Pulumi's ``protect``, so the stack cannot be destroyed while the bucket is in it.
+        Default: false (the bucket is always retained on delete).
+    :param region: Default: the provider's region.
+    :param tags: Default: none.
+    """
+
+    bucket_name: str | None = None
+    kms_key_arn: pulumi.Input[str] | None = None
+    expiration_days: int = 365
+    noncurrent_version_expiration_days: int = 90
+    protect: bool = False
+    region: str | None = None
+    tags: dict[str, str] | None = None
+
+    def problems(self) -> list[Problem]:
+        out: list[Problem] = []
+        checker(out)("bucketName", S3_BUCKET_NAME, self.bucket_name)
+        if self.expiration_days < 0:
+            out.append(Problem("expirationDays", f"{self.expiration_days} is out of range (allowed: 0 to keep "
+                                                 "output forever, or a number of days)"))
+        if self.noncurrent_version_expiration_days < 1:
+            out.append(Problem("noncurrentVersionExpirationDays",
+                               f"{self.noncurrent_version_expiration_days} is out of range (allowed: 1 or more days)"))
+        return out
+
+
+class OutputBucket(pulumi.ComponentResource):
+    """An S3 bucket for Run Command output, safe by default.
+
+    Creates an ``aws.s3.Bucket`` (retained on delete, never ``force_destroy``) with
+    ``BucketOwnershipControls`` (ACLs off), a ``BucketPublicAccessBlock`` (all four settings on),
+    ``BucketServerSideEncryptionConfiguration`` (SSE-S3, or SSE-KMS with ``kms_key_arn``),
+    ``BucketVersioning`` (enabled), ``BucketLifecycleConfiguration`` and a ``BucketPolicy`` that
+    denies any request not made over TLS. Children are named ``<name>-<purpose>``.
+
+    Example::
+
+        logs = OutputBucket("output-bucket", OutputBucketArgs(expiration_days=400))
+        TaskArgs(..., output_s3=OutputS3(bucket=logs.bucket))
+
+    Outputs: ``bucket`` (name) and ``arn``.
+    """
+
+    bucket: pulumi.Output[str]
+    arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: OutputBucketArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        problems = args.problems()
+        if problems:
+            raise ConfigError(problems, source=f"output bucket {name!r}")
+        super().__init__(OUTPUT_BUCKET_TYPE, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        region = {"region": args.region} if args.region else {}
+        # Logs outlive the stack: destroy removes the bucket from the stack but not from AWS.
+        kept = pulumi.ResourceOptions(parent=self, retain_on_delete=True, protect=args.protect)
+        self.bucket_resource = aws.s3.Bucket(name, bucket=args.bucket_name, tags=args.tags, opts=kept, **region)
+        bucket = self.bucket_resource.id
+        aws.s3.BucketOwnershipControls(f"{name}-ownership", bucket=bucket,
+                                       rule={"object_ownership": "BucketOwnerEnforced"}, opts=child, **region)
+        aws.s3.BucketPublicAccessBlock(f"{name}-public-access-block", bucket=bucket, block_public_acls=True,
+                                       block_public_policy=True, ignore_public_acls=True,
+                                       restrict_public_buckets=True, opts=child, **region)
+        encryption: dict[str, Any] = ({"sse_algorithm": "aws:kms", "kms_master_key_id": args.kms_key_arn}
+                                      if args.kms_key_arn else {"sse_algorithm": "AES256"})
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-encryption", bucket=bucket,
+            rules=[{"apply_server_side_encryption_by_default": encryption,
+                    "bucket_key_enabled": bool(args.kms_key_arn)}],
+            opts=child, **region)
+        aws.s3.BucketVersioning(f"{name}-versioning", bucket=bucket,
+                                versioning_configuration={"status": "Enabled"}, opts=child, **region)
+        rule: dict[str, Any] = {
+            "id": "task-output",
+            "status": "Enabled",
+            "filter": {},
+            "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
+            "noncurrent_version_expiration": {"noncurrent_days": args.noncurrent_version_expiration_days},
+        }
+        if args.expiration_days:
+            rule["expiration"] = {"days": args.expiration_days}
+        aws.s3.BucketLifecycleConfiguration(f"{name}-lifecycle", bucket=bucket, rules=[rule], opts=child, **region)
+        aws.s3.BucketPolicy(f"{name}-tls-only", bucket=bucket,
+                            policy=self.bucket_resource.arn.apply(lambda arn: iam_policy.dumps(tls_only_policy(arn))),
+                            opts=child, **region)
+        self.bucket = self.bucket_resource.id  # a bucket's ID is its name, autonamed or not
+        self.arn = self.bucket_resource.arn
+        self.register_outputs({"bucket": self.bucket, "arn": self.arn})
+
+
+def tls_only_policy(bucket_arn: str) -> dict[str, Any]:
+    """Deny every request to the bucket and its objects that is not made over TLS."""
+    return {"Version": "2012-10-17", "Statement": [{
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }]}
