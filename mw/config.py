@@ -439,7 +439,7 @@ def _notification_topic(top: Fields) -> tuple[NotificationTopicArgs | None, tupl
     f = Fields(top.raw.get("notifications"), "notifications", top.problems, NOTIFICATIONS_KEYS)
     args = NotificationTopicArgs(
         topic_name=f.string("topicName"),
-        kms_master_key_id=f.string("kmsMasterKeyId", default=DEFAULT_KMS_KEY) or DEFAULT_KMS_KEY,
+        kms_master_key_id=_or_str(f.string("kmsMasterKeyId"), DEFAULT_KMS_KEY),
         email_subscriptions=f.strings("emailSubscriptions"),
         tags=_tags(f, "tags") or None,
     )
@@ -489,4 +489,9 @@ def _baseline(f: Fields) -> PatchBaselineArgs | None:
 
 
 def _or(value: int | None, default: int) -> int:
+    return default if value is None else value
+
+
+def _or_str(value: str | None, default: str) -> str:
+    """``default`` only when the key is absent: an empty string is kept, so validation can reject it."""
     return default if value is None else value

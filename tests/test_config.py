@@ -143,6 +143,19 @@ BAD = [
     ("passRole", {"groups": ["Admins", "Admins"]}, "passRole.groups: lists a name more than once"),
     ("passRole", {"group": ["Admins"]}, "passRole.group: unknown key (did you mean 'groups'?"),
     ("windows", {"name": "x"}, "windows: expected a list, got a mapping"),
+    ("windows.0.tasks.0.outputS3", True, "windows[0].tasks[0].outputS3: true needs the stack's own maintenance-windows:outputBucket"),
+    ("windows.0.tasks.0.notifications", {"events": ["Failed"]}, "windows[0].tasks[0].notifications.topicArn: required key is missing"),
+    ("outputBucket", {"expirationDays": -5}, "outputBucket.expirationDays: -5 is out of range"),
+    ("outputBucket", {"bucketName": "UPPER"}, "outputBucket.bucketName: 'UPPER'"),
+    ("outputBucket", {"forceDestroy": True}, "outputBucket.forceDestroy: unknown key"),
+    ("notifications", {"kmsMasterKeyId": ""}, "notifications.kmsMasterKeyId: '' is not allowed: the topic is always encrypted"),
+    ("notifications", {"emailSubscriptions": ["ops"]}, "notifications.emailSubscriptions[0]: 'ops' is not an e-mail address"),
+    ("cloudWatchOutput", {"retentionInDays": 10}, "cloudWatchOutput.retentionInDays: 10 is not allowed (allowed: 1, 3, 5"),
+    ("patchBaselines", [{"name": "Base", "operatingSystem": "WINDOWS"}], "patchBaselines[0].approvalRules: a baseline needs approvalRules or approvedPatches"),
+    ("patchBaselines", [{"name": "Base", "operatingSystem": "WINDOWS", "approvedPatches": ["KB1"], "patchGroup": "x"}], "patchBaselines[0].patchGroup: unknown key (did you mean 'patchGroups'?"),
+    ("patchBaselines", [{"name": "Base", "operatingSystem": "WINDOWS", "approvalRules": [{"filters": {"SEVERITY": "Critical"}, "approveAfterDays": 999}]}], "patchBaselines[0].approvalRules[0].approveAfterDays: 999 is out of range"),
+    ("regions", ["us-east-1", "mars-1"], "regions[1]: 'mars-1' is not an AWS region name"),
+    ("regions", ["us-east-1", "us-east-1"], "regions[1]: 'us-east-1' is listed more than once"),
     ("window", [], "window: unknown key (did you mean 'windows'?"),
 ]
 
@@ -288,3 +301,32 @@ def test_stack_file_errors(tmp_path: Path, text: str, expected: str):
 def test_missing_stack_file(tmp_path: Path):
     with pytest.raises(ConfigError, match="no such stack file"):
         config.load_stack_file(tmp_path / "Pulumi.nope.yaml")
+
+
+def test_stack_resources_become_task_defaults():
+    raw = base()
+    raw["outputBucket"] = {}
+    raw["notifications"] = {"events": ["Failed"], "type": "Invocation"}
+    raw["cloudWatchOutput"] = {"retentionInDays": 30}
+    parsed = config.parse(raw, stack="qa")
+    (task,) = parsed.windows[0].tasks
+    # None means "the stack's own", filled in by the program.
+    assert task.output_s3 is not None and task.output_s3.bucket is None
+    assert task.notifications is not None and task.notifications.topic_arn is None
+    assert (task.notifications.events, task.notifications.type) == (("Failed",), "Invocation")
+    assert task.cloudwatch is not None and task.cloudwatch.log_group is None
+    assert parsed.cloudwatch is not None and parsed.cloudwatch.log_group_name == "/maintenance-windows/qa"
+
+
+def test_a_task_can_turn_stack_defaults_off():
+    raw = base()
+    raw["outputBucket"] = {}
+    raw["notifications"] = {}
+    raw["windows"][0]["tasks"][0].update({"outputS3": False, "notifications": False, "cloudWatch": False})
+    (task,) = config.parse(raw).windows[0].tasks
+    assert (task.output_s3, task.notifications, task.cloudwatch) == (None, None, None)
+
+
+def test_without_stack_resources_nothing_is_added():
+    (task,) = config.parse(base()).windows[0].tasks
+    assert (task.output_s3, task.notifications, task.cloudwatch) == (None, None, None)

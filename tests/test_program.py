@@ -208,3 +208,23 @@ def test_defaults_with_minimal_config(run_stack):
     assert (task.inputs["priority"], task.inputs["maxConcurrency"], task.inputs["maxErrors"]) == (1, "1", "1")
     assert by_type(result, GROUP_ATTACH) == []  # PassRole policy exists, attached to no one
     assert len(by_type(result, POLICY)) == 1
+
+
+def test_regions_create_windows_and_regional_resources_in_each(run_stack):
+    window = {"name": "Nightly", "schedule": "rate(1 day)", "duration": 2,
+              "targets": [{"name": "Servers", "tags": {"Env": "qa"}}],
+              "tasks": [{"name": "Patch", "type": "RUN_COMMAND", "document": "AWS-RunPatchBaseline",
+                         "targets": ["Servers"]}]}
+    baseline = {"name": "Base", "operatingSystem": "AMAZON_LINUX_2023", "approvedPatches": ["kernel"],
+                "patchGroups": ["qa"]}
+    result = run_stack({"regions": ["us-east-1", "eu-west-1"], "windows": [window], "outputBucket": {},
+                        "cloudWatchOutput": {}, "patchBaselines": [baseline]})
+    for kind in (WINDOW, TARGET, TASK, "aws:cloudwatch/logGroup:LogGroup", "aws:ssm/patchBaseline:PatchBaseline",
+                 "aws:ssm/patchGroup:PatchGroup"):
+        assert sorted(r.inputs.get("region") for r in by_type(result, kind)) == ["eu-west-1", "us-east-1"], kind
+    assert sorted(r.name for r in by_type(result, WINDOW)) == ["Nightly-eu-west-1", "Nightly-us-east-1"]
+    assert {r.inputs["name"] for r in by_type(result, WINDOW)} == {"Nightly"}
+    # IAM is global, and one bucket serves every region.
+    assert "region" not in one(result, ROLE).inputs
+    assert len(by_type(result, "aws:s3/bucket:Bucket")) == 1
+    assert set(result.outputs["windows"]) == {"Nightly-eu-west-1", "Nightly-us-east-1"}
