@@ -39,7 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = ("mw.plan",)
+COMMANDS = ("mw.plan", "mw.schedule_view")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,431 @@
+"""``mw schedule``: when each window of a stack opens, in its timezone and in UTC, and which windows overlap.
+
+Also home of the rule "can these two window targets select the same instance?"
+(:func:`wire_targets_may_intersect`), which the policy pack's stack rule reuses. The pack runs with
+only ``pulumi-policy`` installed, so importing this module must stay cheap and stdlib-only:
+:mod:`mw.config` (which imports pulumi through the components), :mod:`mw.plan` and
+:mod:`mw.calendar` are imported inside the functions that need them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mw import schedule
+from mw.errors import MWError, ScheduleError
+from mw.schedule import Opening
+
+if TYPE_CHECKING:  # components import pulumi; only type checkers may see them here
+    from components.target import TargetArgs
+    from components.window import MaintenanceWindowArgs
+
+__all__ = [
+    "DEFAULT_COUNT",
+    "Overlap",
+    "WindowSchedule",
+    "find_overlaps",
+    "load_windows",
+    "parse_from",
+    "register",
+    "render",
+    "stack_names",
+    "targets_may_intersect",
+    "to_json",
+    "wire_targets_may_intersect",
+]
+
+DEFAULT_COUNT = 5
+ALL_STACKS = "all"
+_FROM_ALLOWED = ("ISO-8601 such as 2026-11-22T12:00:00Z, 2026-11-22T07:00:00-05:00 or 2026-11-22 "
+                 "(without an offset: UTC)")
+# Overlap periods listed per pair of windows before "... and N more".
+_PERIODS_SHOWN = 5
+_UTC_NAMES = frozenset({"UTC", "Etc/UTC"})
+
+# Wire keys whose values say exactly which resources a target selects. `tag-key` (presence of a key,
+# whatever its value) and anything else (`WindowTargetIds` of task targets, keys added by AWS later)
+# never prove two targets apart, so they are not read.
+_ID_KEYS = frozenset({"InstanceIds", "resource-groups:Name", "resource-groups:ResourceTypeFilters"})
+
+
+# ------------------------------------------------------------------------------------------------ targets
+
+
+def wire_targets_may_intersect(a: Sequence[Mapping[str, Any]], b: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether two window targets, in AWS's wire form, can select the same instance.
+
+    ``a`` and ``b`` are ``Targets`` lists: ``[{"key": "tag:Env", "values": ["prod"]}, ...]``. Pairs in
+    one list are ANDed, the values of one pair ORed. The rule: the two may intersect unless some key
+    that **both** constrain has no value in common. Keys read:
+
+    * ``tag:<Key>``: ``{Env: prod}`` and ``{Env: prod, Role: web}`` may intersect (an instance tagged
+      Env=prod, Role=web is in both); so may ``{Env: prod}`` and ``{Role: web}`` (no shared key: one
+      instance can carry both tags); ``{Env: prod}`` and ``{Env: dev}`` cannot. Keys and values are
+      case-sensitive, as in EC2.
+    * ``InstanceIds``: two ID lists intersect only when they share an ID.
+    * ``resource-groups:Name``: two groups intersect only when the name is the same (a group is taken
+      as its own set; AWS would let two groups share members, which cannot be seen offline), and
+      ``resource-groups:ResourceTypeFilters``, when both give one, must share a type.
+    * ``tag-key`` never separates two targets (an instance can have any key), nor does any other key.
+
+    Mixed modes (tags vs. IDs, tags vs. a group, IDs vs. a group) share no key, so they **may**
+    intersect: which tags an instance carries, or which instances a group holds, is AWS state this
+    cannot see, and a warning is cheaper than a missed conflict. A pair whose values are not a
+    non-empty list of strings (unknown during a preview, or malformed) constrains nothing, so a list
+    with nothing readable may intersect anything. A list whose own conditions contradict (the same
+    key twice with no common value) selects nothing and intersects nothing.
+    """
+    left, right = _conditions(a), _conditions(b)
+    if any(not values for values in (*left.values(), *right.values())):
+        return False
+    return all(left[key] & right[key] for key in left.keys() & right.keys())
+
+
+def targets_may_intersect(a: TargetArgs, b: TargetArgs) -> bool:
+    """Whether two targets from stack config can select the same instance; the rule of
+    :func:`wire_targets_may_intersect`, applied to what each target sends AWS."""
+    return wire_targets_may_intersect(a.wire_targets(), b.wire_targets())
+
+
+def _conditions(targets: Any) -> dict[str, frozenset[str]]:
+    """Key -> the values an instance may have for it (pairs with the same key ANDed)."""
+    out: dict[str, frozenset[str]] = {}
+    if not isinstance(targets, (list, tuple)):
+        return out  # unknown during a preview
+    for pair in targets:
+        if not isinstance(pair, Mapping):
+            continue
+        key, values = pair.get("key"), pair.get("values")
+        if not isinstance(key, str) or not (key.startswith("tag:") or key in _ID_KEYS):
+            continue
+        if not isinstance(values, (list, tuple)) or not values or not all(isinstance(v, str) for v in values):
+            continue
+        allowed = frozenset(values)
+        out[key] = out[key] & allowed if key in out else allowed
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ model
+
+
+@dataclass(frozen=True)
+class WindowSchedule:
+    """One window of one stack, with its openings in the range asked for.
+
+    ``targets`` are (label, wire targets): the window's registered targets, plus the instance IDs
+    its tasks name directly (``instanceIds`` with ``allowUnregisteredTargets``), which the window
+    also runs on. ``regions`` is None when the stack does not say.
+    """
+
+    stack: str
+    name: str
+    schedule: str
+    timezone: str
+    offset_days: int | None
+    duration: int
+    cutoff: int
+    start_date: str | None
+    end_date: str | None
+    enabled: bool
+    openings: tuple[Opening, ...]
+    targets: tuple[tuple[str, tuple[Mapping[str, Any], ...]], ...]
+    regions: frozenset[str] | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.stack}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """Two windows that may select the same instance and are open at the same time.
+
+    ``targets`` are the pairs of target labels that may intersect; ``periods`` the times, in UTC,
+    when both windows are open.
+    """
+
+    first: WindowSchedule
+    second: WindowSchedule
+    targets: tuple[tuple[str, str], ...]
+    periods: tuple[tuple[datetime, datetime], ...]
+
+
+def parse_from(value: str | None, *, now: datetime | None = None) -> datetime:
+    """``--from``: an ISO-8601 timestamp (no offset: UTC), or ``now`` (default: the current time, UTC)."""
+    if value is None:
+        return now or datetime.now(UTC)
+    try:
+        return schedule.parse_timestamp(value, "--from")
+    except ScheduleError:
+        raise MWError(f"--from {value!r} is not a timestamp; allowed: {_FROM_ALLOWED}") from None
+
+
+def stack_names(root: Path) -> list[str]:
+    """The stacks of the project at ``root``: one per ``Pulumi.<stack>.yaml``, sorted by name."""
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in root.glob("Pulumi.*.yaml") if p.is_file())
+
+
+def load_windows(root: Path, stacks: Iterable[str], *, start: datetime, count: int | None = None,
+                 days: float | None = None) -> list[WindowSchedule]:
+    """Every window of ``stacks``, validated as ``pulumi up`` would, with its openings after ``start``.
+
+    Exactly one of ``count`` (openings per window) and ``days`` (openings that open within that
+    many days) is given. Raises ConfigError for a stack config the program would reject, MWError
+    for a stack without a ``Pulumi.<stack>.yaml``.
+    """
+    from mw.config import load_stack_file, namespaced, parse  # imports pulumi, through the components
+
+    known = stack_names(root)
+    out: list[WindowSchedule] = []
+    for stack in stacks:
+        if stack not in known:
+            raise MWError(f"no stack {stack!r}: no Pulumi.{stack}.yaml in {root} "
+                          f"(stacks: {', '.join(known) or 'none'})")
+        raw = load_stack_file(root / f"Pulumi.{stack}.yaml")
+        config = parse(namespaced(raw), source=f"config of stack {stack!r}", stack=stack)
+        region = raw.get("aws:region")
+        # Windows are created in every listed region, else in the provider's (aws:region).
+        regions = (frozenset(config.regions) if config.regions
+                   else frozenset({region}) if isinstance(region, str) else None)
+        out.extend(_window(stack, w, start=start, count=count, days=days, regions=regions) for w in config.windows)
+    return out
+
+
+def _window(stack: str, w: MaintenanceWindowArgs, *, start: datetime, count: int | None, days: float | None,
+            regions: frozenset[str] | None) -> WindowSchedule:
+    found = schedule.openings(
+        w.schedule, after=start, count=count, days=days, timezone=w.schedule_timezone, offset_days=w.schedule_offset,
+        start_date=w.start_date, end_date=w.end_date, duration_hours=w.duration, cutoff_hours=w.cutoff,
+    ) if w.enabled else []
+    targets: list[tuple[str, tuple[Mapping[str, Any], ...]]] = [(t.name, tuple(t.wire_targets())) for t in w.targets]
+    targets += [(f"instanceIds of task {task.name}", ({"key": "InstanceIds", "values": list(task.instance_ids)},))
+                for task in w.tasks if task.instance_ids]
+    return WindowSchedule(
+        stack=stack, name=w.name or "", schedule=w.schedule, timezone=w.schedule_timezone or "UTC",
+        offset_days=w.schedule_offset, duration=w.duration, cutoff=w.cutoff, start_date=w.start_date,
+        end_date=w.end_date, enabled=w.enabled, openings=tuple(found), targets=tuple(targets), regions=regions,
+    )
+
+
+def find_overlaps(windows: Sequence[WindowSchedule]) -> list[Overlap]:
+    """Pairs of windows (across stacks too) that may select the same instance while both are open.
+
+    Only the openings each window carries are compared. Windows whose stacks name disjoint regions
+    cannot share an instance (instances are regional); a stack's account cannot be known offline,
+    so stacks in the same region are compared.
+    """
+    out: list[Overlap] = []
+    for index, first in enumerate(windows):
+        for second in windows[index + 1:]:
+            if first.regions is not None and second.regions is not None and not first.regions & second.regions:
+                continue
+            targets = tuple((ta, tb) for ta, wa in first.targets for tb, wb in second.targets
+                            if wire_targets_may_intersect(wa, wb))
+            if not targets:
+                continue
+            pairs = schedule.overlaps(list(first.openings), list(second.openings))
+            if pairs:
+                # In UTC: datetimes sharing a zone compare by wall time, wrong in a repeated DST hour.
+                periods = tuple((max(x.opens.astimezone(UTC), y.opens.astimezone(UTC)),
+                                 min(x.closes.astimezone(UTC), y.closes.astimezone(UTC))) for x, y in pairs)
+                out.append(Overlap(first, second, targets, periods))
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ output
+
+
+def to_json(windows: Sequence[WindowSchedule], overlaps: Sequence[Overlap]) -> dict[str, Any]:
+    """``{"windows": [...], "overlaps": [...]}``; window timestamps carry the window's UTC offset."""
+    return {
+        "windows": [{
+            "stack": w.stack, "name": w.name, "schedule": w.schedule, "timezone": w.timezone, "enabled": w.enabled,
+            "openings": [{"opens": o.opens.isoformat(), "stopsStarting": o.stops_starting.isoformat(),
+                          "closes": o.closes.isoformat()} for o in w.openings],
+        } for w in windows],
+        "overlaps": [{
+            "windows": [{"stack": o.first.stack, "name": o.first.name},
+                        {"stack": o.second.stack, "name": o.second.name}],
+            "targets": [list(pair) for pair in o.targets],
+            "periods": [{"start": s.isoformat(), "end": e.isoformat()} for s, e in o.periods],
+        } for o in overlaps],
+    }
+
+
+def render(windows: Sequence[WindowSchedule], overlaps: Sequence[Overlap], *, stacks: Sequence[str],
+           start: datetime, count: int | None, days: float | None) -> str:
+    """The text report: per stack, per window a header and a table of openings; overlaps at the end."""
+    if days is not None:
+        span = f"openings from {_utc(start)} to {_utc(start + timedelta(days=days))}"
+        none = "no openings in this range"
+    else:
+        span = f"next {count} opening{'s' if count != 1 else ''} after {_utc(start)}"
+        none = f"no openings after {_utc(start)}"
+    lines: list[str] = []
+    for stack in stacks:
+        own = [w for w in windows if w.stack == stack]
+        lines += [f"Stack {stack}: {len(own)} window{'s' if len(own) != 1 else ''}, {span}", ""]
+        for w in own:
+            lines += _window_lines(w, none)
+            lines.append("")
+    label = (lambda w: w.label) if len(stacks) > 1 else (lambda w: w.name)
+    scope = "the openings listed" if days is None else "this range"
+    if not overlaps:
+        lines.append(f"Overlaps: none (no two windows that may select the same instance are open at once in {scope})")
+    else:
+        lines.append(f"Overlaps in {scope} ({len(overlaps)}):")
+    for o in overlaps:
+        targets = ", ".join(f"{a} / {b}" for a, b in o.targets)
+        lines.append(f"  warning: {label(o.first)} and {label(o.second)} may select the same instances "
+                     f"(targets {targets}) and are both open {_times(len(o.periods))}:")
+        lines += [f"    {_utc_span(s, e)}" for s, e in o.periods[:_PERIODS_SHOWN]]
+        if len(o.periods) > _PERIODS_SHOWN:
+            lines.append(f"    ... and {len(o.periods) - _PERIODS_SHOWN} more")
+    return "\n".join(lines) + "\n"
+
+
+def _window_lines(w: WindowSchedule, none: str) -> list[str]:
+    offset = f"{w.offset_days} day{'s' if w.offset_days != 1 else ''}" if w.offset_days else "none"
+    lines = [w.name, f"  schedule: {w.schedule}  timezone: {w.timezone}  offset: {offset}  "
+                     f"duration: {w.duration}h  cutoff: {w.cutoff}h"]
+    if w.start_date or w.end_date:
+        lines.append(f"  active: from {w.start_date or 'creation'} until {w.end_date or 'no end'}")
+    if not w.enabled:
+        return [*lines, "  disabled (enabled: false): AWS never opens it"]
+    if not w.openings:
+        return [*lines, f"  {none}"]
+    # A UTC window's own table is the UTC table; other zones get both, side by side.
+    local = w.timezone not in _UTC_NAMES
+    header = [f"opens ({w.timezone})", "stops starting", "closes"]
+    if local:
+        header += ["opens (UTC)", "stops starting", "closes"]
+    rows = [header]
+    for o in w.openings:
+        row = [_moment(o.opens, zone=local), _clock(o.stops_starting, o.opens, zone=local),
+               _clock(o.closes, o.opens, zone=local)]
+        if local:
+            opens = o.opens.astimezone(UTC)
+            row += [_moment(opens, zone=False), _clock(o.stops_starting.astimezone(UTC), opens, zone=False),
+                    _clock(o.closes.astimezone(UTC), opens, zone=False)]
+        rows.append(row)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=True)]
+        text = "  ".join(cells[:3]) + ("  |  " + "  ".join(cells[3:]) if local else "")
+        lines.append(f"    {text.rstrip()}")
+    return lines
+
+
+def _time(dt: datetime) -> str:
+    # Seconds only when a schedule uses them (cron's optional seconds field).
+    return f"{dt:%H:%M:%S}" if dt.second or dt.microsecond else f"{dt:%H:%M}"
+
+
+def _moment(dt: datetime, *, zone: bool) -> str:
+    return f"{dt:%a %Y-%m-%d} {_time(dt)}" + (f" {dt.tzname()}" if zone else "")
+
+
+def _clock(dt: datetime, since: datetime, *, zone: bool) -> str:
+    """A time of day after ``since``, with ``+Nd`` when it falls on a later (wall) date."""
+    later = (dt.date() - since.date()).days
+    return _time(dt) + (f" {dt.tzname()}" if zone else "") + (f" +{later}d" if later else "")
+
+
+def _utc(dt: datetime) -> str:
+    return _moment(dt.astimezone(UTC), zone=False) + " UTC"
+
+
+def _utc_span(start: datetime, end: datetime) -> str:
+    return f"{_moment(start, zone=False)} to {_clock(end, start, zone=False)} UTC"
+
+
+def _times(n: int) -> str:
+    return "once" if n == 1 else f"{n} times"
+
+
+# ------------------------------------------------------------------------------------------------ command
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add ``mw schedule`` to the ``mw`` command."""
+    parser = commands.add_parser(
+        "schedule", help="when each window opens, in its timezone and UTC, and which windows overlap (offline)",
+        description="List the openings of every window of a stack, in the window's timezone and in UTC, and warn "
+                    "about windows that may select the same instances while open at the same time.")
+    parser.add_argument("--stack", default="dev",
+                        help=f"stack name: reads Pulumi.<stack>.yaml; '{ALL_STACKS}' for every stack (default: dev)")
+    parser.add_argument("--from", dest="start", metavar="ISO-8601",
+                        help="openings after this time; without an offset it is UTC (default: now)")
+    amount = parser.add_mutually_exclusive_group()
+    amount.add_argument("--count", type=_positive(int), metavar="N",
+                        help=f"the next N openings of each window (default: {DEFAULT_COUNT})")
+    amount.add_argument("--days", type=_positive(float), metavar="D", help="every opening within D days")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    parser.add_argument("--output", type=Path, metavar="FILE",
+                        help="also draw a timeline picture, .png or .svg (needs the viz extra: matplotlib)")
+    parser.add_argument("--project-dir", type=Path, metavar="DIR",
+                        help="the Pulumi project (default: the working directory or a parent with Pulumi.yaml)")
+    parser.set_defaults(handler=_command)
+
+
+def _positive(kind: type[int] | type[float]) -> Any:
+    def read(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if kind is int else ''}number") from None
+        if not value > 0 or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
+        return value
+
+    read.__name__ = kind.__name__  # argparse names the type in its messages
+    return read
+
+
+def _command(args: argparse.Namespace) -> int:
+    from mw.plan import find_project
+
+    root = find_project(args.project_dir)
+    start = parse_from(args.start)
+    if args.output is not None:
+        from mw.calendar import SUFFIXES
+
+        # Before any work: a wrong suffix should not wait for every stack to be read.
+        if args.output.suffix.lower() not in SUFFIXES:
+            raise MWError(f"--output {str(args.output)!r}: suffix {args.output.suffix!r} is not supported; "
+                          f"allowed: {', '.join(SUFFIXES)}")
+    stacks = stack_names(root) if args.stack == ALL_STACKS else [args.stack]
+    count = args.count if args.count is not None or args.days is not None else DEFAULT_COUNT
+    windows = load_windows(root, stacks, start=start, count=count, days=args.days)
+    overlaps = find_overlaps(windows)
+    if args.output is not None:
+        _draw(windows, args.output, start=start, days=args.days, labelled=len(stacks) > 1)
+    if args.json:
+        print(json.dumps(to_json(windows, overlaps), indent=2))
+    else:
+        sys.stdout.write(render(windows, overlaps, stacks=stacks, start=start, count=count, days=args.days))
+    if args.output is not None:
+        # stderr with --json, so stdout stays one JSON document.
+        print(f"Calendar written to {args.output}", file=sys.stderr if args.json else sys.stdout)
+    return 0
+
+
+def _draw(windows: Sequence[WindowSchedule], path: Path, *, start: datetime, days: float | None,
+          labelled: bool) -> None:
+    """The timeline picture over the range shown: ``--days``, or up to the last close listed."""
+    from mw.calendar import CalendarRow, render_calendar
+
+    if days is not None:
+        end = start + timedelta(days=days)
+    else:
+        closes = [o.closes for w in windows for o in w.openings]
+        end = max(closes, default=start + timedelta(days=1))
+    rows = [CalendarRow(w.label if labelled else w.name, list(w.openings)) for w in windows]
+    render_calendar(rows, path, start=start, end=end)
