@@ -1,0 +1,188 @@
+"""Reading resource properties as the engine sends them, and writing violation messages.
+
+The engine sends camelCase keys, every number as a float, nested objects as mappings, and, during a
+preview, *unknown* values for whatever depends on a resource not created yet. pulumi_policy wraps the
+properties in proxies that raise ``UnknownValueError`` when an unknown is touched (even by ``in`` or
+``.get``). :func:`plain` walks the proxies once and returns ordinary dicts and lists in which every
+unknown is the :data:`UNKNOWN` sentinel, so a rule tests ``value is UNKNOWN`` and skips that check
+instead of crashing or being reported as "can't run during preview" as a whole.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pulumi_policy import ResourceValidationArgs
+from pulumi_policy.proxy import UnknownValueError
+
+from mw.limits import Limit, check, describe_value
+
+# The engine's placeholders for unknown values (pulumi_policy.proxy); a plain dict built by hand in a
+# test, or a value read past the proxies, carries these strings rather than raising.
+_UNKNOWN_SENTINELS = frozenset(
+    {
+        "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",  # boolean
+        "3eeb2bf0-c639-47a8-9e75-3b44932eb421",  # number
+        "04da6b54-80e4-46f7-96ec-b56ff0331ba9",  # string
+        "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",  # array
+        "030794c1-ac77-496b-92df-f27374a8bd58",  # asset
+        "e48ece36-62e2-4504-bad9-02848725956a",  # archive
+        "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",  # object
+    }
+)
+
+
+class _Unknown:
+    """A value that is not known during preview."""
+
+    __slots__ = ()
+    _instance: _Unknown | None = None
+
+    def __new__(cls) -> _Unknown:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "<unknown>"
+
+    def __bool__(self) -> bool:
+        raise TypeError("an unknown value has no truth value; test `is UNKNOWN` first")
+
+
+UNKNOWN: Any = _Unknown()
+
+
+def plain(value: Any) -> Any:
+    """``value`` with the proxies replaced by dicts and lists and every unknown by :data:`UNKNOWN`."""
+    if isinstance(value, str):
+        return UNKNOWN if value in _UNKNOWN_SENTINELS else value
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key in value:  # iterating keys never touches a value, so it never raises
+            try:
+                out[key] = plain(value[key])
+            except UnknownValueError:
+                out[key] = UNKNOWN
+        return out
+    if isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
+        items: list[Any] = []
+        for index in range(len(value)):
+            try:
+                items.append(plain(value[index]))
+            except UnknownValueError:
+                items.append(UNKNOWN)
+        return items
+    return value
+
+
+def get(obj: Any, *path: str | int) -> Any:
+    """The value at ``path``: ``None`` when a key is missing (the provider default applies), UNKNOWN when
+    it, or anything on the way to it, is unknown."""
+    for key in path:
+        if obj is UNKNOWN:
+            return UNKNOWN
+        if isinstance(key, int):
+            if not isinstance(obj, list) or not -len(obj) <= key < len(obj):
+                return None
+            obj = obj[key]
+        else:
+            if not isinstance(obj, dict):
+                return None
+            obj = obj.get(key)
+    return obj
+
+
+def contains_unknown(value: Any) -> bool:
+    """Whether ``value`` is, or holds anywhere inside it, an unknown."""
+    if value is UNKNOWN:
+        return True
+    if isinstance(value, dict):
+        return any(contains_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(contains_unknown(v) for v in value)
+    return False
+
+
+def whole(value: Any) -> int | None:
+    """An int from an int or an integral float (numbers arrive as floats); None for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def show(value: Any) -> str:
+    """A received value as a message shows it."""
+    return "an unknown value" if value is UNKNOWN else describe_value(value)
+
+
+def subject(type_label: str, name: str) -> str:
+    """How a message names a resource: ``MaintenanceWindow 'nightly-patching'``."""
+    return f"{type_label} '{name}'"
+
+
+def message(who: str, what: str, fix: str) -> str:
+    """A violation message: the resource, the value received with what is allowed, and the fix."""
+    return f"{who}: {what}. Fix: {fix}"
+
+
+def limit_problem(limit: Limit, field: str, value: Any) -> str | None:
+    """``field: <why AWS rejects value>``, or None when the value is within ``limit`` (or unknown)."""
+    if value is UNKNOWN:
+        return None
+    problem = check(limit, value)
+    return None if problem is None else f"{field}: {problem}"
+
+
+def config(args: Any, key: str, default: Any) -> Any:
+    """A rule's config value, or ``default`` when the engine sent none or one of the wrong type.
+
+    The CLI fills schema defaults, but a direct caller (tests, other tools) may send nothing, so the
+    prod-safe default lives here too.
+    """
+    try:
+        raw = args.get_config() or {}
+    except AttributeError:
+        raw = {}
+    value = raw.get(key) if isinstance(raw, Mapping) else None
+    if value is None:
+        return default
+    if isinstance(default, bool):
+        return value if isinstance(value, bool) else default
+    if isinstance(default, int):
+        number = whole(value)
+        return default if number is None else number
+    if isinstance(default, (list, tuple)):
+        if isinstance(value, Sequence) and not isinstance(value, str) and all(isinstance(v, str) for v in value):
+            return list(value)
+        return default
+    return value if isinstance(value, type(default)) else default
+
+
+def props(args: ResourceValidationArgs | Any) -> dict[str, Any]:
+    """The resource's properties as plain data (see :func:`plain`)."""
+    value = plain(args.props)
+    return value if isinstance(value, dict) else {}
+
+
+def parse_json(value: Any) -> tuple[Any, str | None]:
+    """A JSON document property: (parsed, None), (None, why it is not valid JSON), or (UNKNOWN, None).
+
+    Pulumi's AWS provider takes policy documents as strings; an object is accepted as already parsed.
+    """
+    if value is UNKNOWN:
+        return UNKNOWN, None
+    if isinstance(value, dict):
+        return value, None
+    if not isinstance(value, str):
+        return None, f"expected a JSON string, got {show(value)}"
+    try:
+        return json.loads(value), None
+    except ValueError as error:
+        return None, f"not valid JSON ({error})"

@@ -1,0 +1,285 @@
+"""Rules for the IAM resources: the maintenance window service role, its policies, the PassRole policy.
+
+A maintenance window service role is recognised by its trust policy: it trusts ``ssm.amazonaws.com``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+)
+
+from . import _iam
+from ._props import config, message, props, subject
+
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+POLICY = "aws:iam/policy:Policy"
+USER_POLICY = "aws:iam/userPolicy:UserPolicy"
+GROUP_POLICY = "aws:iam/groupPolicy:GroupPolicy"
+ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+GROUP_POLICY_ATTACHMENT = "aws:iam/groupPolicyAttachment:GroupPolicyAttachment"
+USER_POLICY_ATTACHMENT = "aws:iam/userPolicyAttachment:UserPolicyAttachment"
+
+SSM_PRINCIPAL = "ssm.amazonaws.com"
+PASS_ROLE = "iam:PassRole"
+_TYPE_LABELS = {
+    ROLE: "Role",
+    ROLE_POLICY: "RolePolicy",
+    POLICY: "Policy",
+    USER_POLICY: "UserPolicy",
+    GROUP_POLICY: "GroupPolicy",
+}
+
+
+def documents(resource_type: str, p: dict[str, Any]) -> Iterator[tuple[str, Any, bool]]:
+    """(field, document, is_trust_policy) for every policy document a resource's properties hold."""
+    if resource_type == ROLE:
+        yield "assumeRolePolicy", p.get("assumeRolePolicy"), True
+        inline = p.get("inlinePolicies")
+        if isinstance(inline, list):
+            for index, item in enumerate(inline):
+                if isinstance(item, dict) and item.get("policy") is not None:
+                    yield f"inlinePolicies[{index}].policy", item.get("policy"), False
+    elif resource_type in (ROLE_POLICY, POLICY, USER_POLICY, GROUP_POLICY):
+        yield "policy", p.get("policy"), False
+
+
+def is_service_role(p: dict[str, Any]) -> bool:
+    """Whether a role's (known) trust policy trusts Systems Manager: a maintenance window service role."""
+    trust = _iam.read(p.get("assumeRolePolicy"))
+    return any(
+        statement.allows and SSM_PRINCIPAL in _iam.service_principals(statement.principal)
+        for statement in trust.statements
+    )
+
+
+def _who(args: ResourceValidationArgs) -> str:
+    return subject(_TYPE_LABELS.get(args.resource_type, args.resource_type), args.name)
+
+
+def _iam_policy_document(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    p = props(args)
+    for field, raw, trust in documents(args.resource_type, p):
+        if raw is None:
+            if field == "assumeRolePolicy":
+                report_violation(message(_who(args), "assumeRolePolicy is not set (AWS requires a trust policy)",
+                                         "set assumeRolePolicy to a JSON trust policy"))
+            continue
+        for problem in _iam.problems(_iam.read(raw), trust=trust):
+            report_violation(message(_who(args), f"{field}: {problem}",
+                                     "write the document as IAM JSON: {\"Version\": \"2012-10-17\", \"Statement\": "
+                                     "[{\"Effect\": ..., \"Action\": ..., \"Resource\"/\"Principal\": ...}]}"))
+
+
+iam_policy_document = ResourceValidationPolicy(
+    name="iam-policy-document",
+    description="Requires every IAM policy document in the stack to be valid IAM JSON.",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=_iam_policy_document,
+)
+
+
+def _service_role_trust(args: ResourceValidationArgs) -> _iam.Document | None:
+    """The parsed trust policy of a maintenance window service role, else None."""
+    if args.resource_type != ROLE:
+        return None
+    p = props(args)
+    trust = _iam.read(p.get("assumeRolePolicy"))
+    if trust.unknown or trust.error or not is_service_role(p):
+        return None
+    return trust
+
+
+def _iam_trusted_principals(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    trust = _service_role_trust(args)
+    if trust is None:
+        return
+    allowed = config(args, "allowedServicePrincipals", [SSM_PRINCIPAL])
+    for statement in trust.statements:
+        if not statement.allows:
+            continue
+        extra = [s for s in _iam.service_principals(statement.principal) if s not in allowed]
+        extra += list(_iam.other_principals(statement.principal))
+        if extra:
+            report_violation(message(
+                _who(args),
+                f"the trust policy ({statement.label}) also trusts {', '.join(extra)} (allowed: "
+                f"{', '.join(allowed)}); anything trusted can act with the maintenance window's permissions",
+                "trust only ssm.amazonaws.com, or add the principal to allowedServicePrincipals in the policy "
+                "config if it is really needed",
+            ))
+
+
+iam_trusted_principals = ResourceValidationPolicy(
+    name="iam-trusted-principals",
+    description="Requires the maintenance window service role to trust only the allowed service principals.",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    config_schema=PolicyConfigSchema(
+        properties={
+            "allowedServicePrincipals": {
+                "type": "array",
+                "items": {"type": "string"},
+                "default": [SSM_PRINCIPAL],
+            }
+        }
+    ),
+    validate=_iam_trusted_principals,
+)
+
+
+def _iam_confused_deputy(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    trust = _service_role_trust(args)
+    if trust is None:
+        return
+    for statement in trust.statements:
+        if not statement.allows or SSM_PRINCIPAL not in _iam.service_principals(statement.principal):
+            continue
+        guards = {key: statement.guard(key) for key in ("aws:SourceAccount", "aws:SourceArn")}
+        effective = {k: v for k, v in guards.items() if v and not all(value == "*" for value in v)}
+        if not effective:
+            report_violation(message(
+                _who(args),
+                f"the trust policy ({statement.label}) lets ssm.amazonaws.com assume the role without an "
+                "aws:SourceAccount or aws:SourceArn condition, so Systems Manager acting for another account "
+                "could assume it (confused deputy)",
+                'add "Condition": {"StringEquals": {"aws:SourceAccount": "<this account id>"}}',
+            ))
+
+
+iam_confused_deputy = ResourceValidationPolicy(
+    name="iam-confused-deputy",
+    description="Requires an aws:SourceAccount or aws:SourceArn condition where the service role trusts "
+    "Systems Manager.",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=_iam_confused_deputy,
+)
+
+
+def _permission_statements(args: ResourceValidationArgs) -> Iterator[tuple[str, _iam.Statement]]:
+    """(field, statement) of every known, parseable permission policy of the resource."""
+    for field, raw, trust in documents(args.resource_type, props(args)):
+        if trust:
+            continue
+        for statement in _iam.read(raw).statements:
+            yield field, statement
+
+
+def _iam_passrole_resource(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    for field, statement in _permission_statements(args):
+        if not statement.grants(PASS_ROLE):
+            continue
+        if statement.not_resources is not None:
+            report_violation(message(
+                _who(args),
+                f"{field} ({statement.label}) grants iam:PassRole with NotResource, i.e. on every role but "
+                f"{', '.join(statement.not_resources)}",
+                "grant iam:PassRole with Resource set to the maintenance window service role's ARN only",
+            ))
+            continue
+        wild = [r for r in statement.resources or () if _iam.has_wildcard(r)]
+        if wild:
+            report_violation(message(
+                _who(args),
+                f"{field} ({statement.label}) grants iam:PassRole on {', '.join(repr(r) for r in wild)} (allowed: "
+                "exact role ARNs, no * or ?); whoever holds it can hand any matching role to any service",
+                "set Resource to the maintenance window service role's ARN",
+            ))
+
+
+iam_passrole_resource = ResourceValidationPolicy(
+    name="iam-passrole-resource",
+    description="Prohibits granting iam:PassRole on * or on a wildcard ARN.",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=_iam_passrole_resource,
+)
+
+
+def _iam_passrole_condition(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    allowed = config(args, "allowedPassedToServices", [SSM_PRINCIPAL])
+    for field, statement in _permission_statements(args):
+        if not statement.grants(PASS_ROLE):
+            continue
+        services = statement.guard("iam:PassedToService")
+        if not services:
+            report_violation(message(
+                _who(args),
+                f"{field} ({statement.label}) grants iam:PassRole without an iam:PassedToService condition, so "
+                "the role can be passed to any service",
+                'add "Condition": {"StringEquals": {"iam:PassedToService": "ssm.amazonaws.com"}}',
+            ))
+            continue
+        extra = [s for s in services if s not in allowed]
+        if extra:
+            report_violation(message(
+                _who(args),
+                f"{field} ({statement.label}) lets the role be passed to {', '.join(extra)} (allowed: "
+                f"{', '.join(allowed)})",
+                "limit iam:PassedToService to ssm.amazonaws.com, or extend allowedPassedToServices in the "
+                "policy config",
+            ))
+
+
+iam_passrole_condition = ResourceValidationPolicy(
+    name="iam-passrole-condition",
+    description="Requires every iam:PassRole grant to carry an iam:PassedToService condition naming an "
+    "allowed service.",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    config_schema=PolicyConfigSchema(
+        properties={
+            "allowedPassedToServices": {
+                "type": "array",
+                "items": {"type": "string"},
+                "default": [SSM_PRINCIPAL],
+            }
+        }
+    ),
+    validate=_iam_passrole_condition,
+)
+
+
+def _iam_no_wildcard_actions(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    for field, raw, _trust in documents(args.resource_type, props(args)):
+        for statement in _iam.read(raw).statements:
+            if not statement.allows:
+                continue
+            if statement.not_actions is not None:
+                report_violation(message(
+                    _who(args),
+                    f"{field} ({statement.label}) allows NotAction {', '.join(statement.not_actions)}, i.e. every "
+                    "other action of every service",
+                    "list the actions the maintenance window needs under Action",
+                ))
+                continue
+            wide = [a for a in statement.actions or () if _iam.service_wide(a)]
+            if wide:
+                report_violation(message(
+                    _who(args),
+                    f"{field} ({statement.label}) allows {', '.join(repr(a) for a in wide)} (allowed: named "
+                    "actions such as ssm:SendCommand, or narrow prefixes such as ssm:Describe*)",
+                    "list the actions the maintenance window needs",
+                ))
+
+
+iam_no_wildcard_actions = ResourceValidationPolicy(
+    name="iam-no-wildcard-actions",
+    description="Prohibits the * action, service-wide svc:* actions and NotAction in allowing IAM statements.",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=_iam_no_wildcard_actions,
+)
+
+POLICIES = [
+    iam_policy_document,
+    iam_trusted_principals,
+    iam_confused_deputy,
+    iam_passrole_resource,
+    iam_passrole_condition,
+    iam_no_wildcard_actions,
+]

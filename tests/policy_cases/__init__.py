@@ -1,0 +1,1 @@
+"""Helpers and property sets for the policy pack's tests (tests/test_policy_*.py)."""

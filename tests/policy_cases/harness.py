@@ -1,0 +1,278 @@
+"""Calling the policy pack's rules directly, the way pulumi_policy's servicer calls them.
+
+Properties go through pulumi_policy's own ``unknown_checking_proxy``, so unknown values raise exactly as
+they do under the engine; enforcement levels come from ``policies/config/<env>.json`` over each rule's
+default, as the CLI's ``--policy-pack-config`` applies them.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import mw_policies
+from pulumi_policy import (
+    EnforcementLevel,
+    Policy,
+    PolicyCustomTimeouts,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.proxy import unknown_checking_proxy
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG_DIR = ROOT / "policies" / "config"
+ENVS = ("dev", "prod")
+
+POLICIES: dict[str, Policy] = {p.name: p for p in mw_policies.ALL_POLICIES}
+
+# The engine's placeholders for values unknown during preview (pulumi_policy.proxy).
+UNKNOWN_BOOL = "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7"
+UNKNOWN_NUMBER = "3eeb2bf0-c639-47a8-9e75-3b44932eb421"
+UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+UNKNOWN_ARRAY = "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2"
+UNKNOWN_OBJECT = "dd056dcd-154b-4c76-9bd3-c8f88648b5ff"
+
+# The levels this project promises (policies/README.md): AWS hard limits mandatory everywhere, security
+# and rate control advisory in dev and mandatory in prod, best practice advisory.
+M, A = "mandatory", "advisory"
+EXPECTED_LEVELS: dict[str, tuple[str, str]] = {
+    "window-duration": (M, M),
+    "window-cutoff": (M, M),
+    "window-task-time": (A, A),
+    "window-schedule": (M, M),
+    "window-schedule-offset": (M, M),
+    "window-timezone": (M, M),
+    "window-active-period": (M, M),
+    "window-name-description": (M, M),
+    "window-registered-targets": (A, M),
+    "target-resource-type": (M, M),
+    "target-targets": (M, M),
+    "target-name-description": (M, M),
+    "task-type": (M, M),
+    "task-rate-control-format": (M, M),
+    "task-targets": (M, M),
+    "task-priority": (M, M),
+    "task-cutoff-behavior": (M, M),
+    "task-name-description": (M, M),
+    "task-run-command-parameters": (M, M),
+    "task-automation-parameters": (M, M),
+    "task-lambda-parameters": (M, M),
+    "task-step-functions-parameters": (M, M),
+    "task-service-role": (A, M),
+    "task-notification-role": (A, M),
+    "task-rate-control": (A, M),
+    "iam-policy-document": (M, M),
+    "iam-trusted-principals": (A, M),
+    "iam-confused-deputy": (A, M),
+    "iam-passrole-resource": (M, M),
+    "iam-passrole-condition": (A, M),
+    "iam-no-wildcard-actions": (A, M),
+    "stack-window-membership": (M, M),
+    "stack-window-complete": (A, M),
+    "stack-managed-policy": (A, M),
+    "stack-task-service-role": (A, M),
+    "stack-invoke-access": (A, M),
+}
+
+
+def load_config(env: str) -> dict[str, Any]:
+    return json.loads((CONFIG_DIR / f"{env}.json").read_text())
+
+
+def level(rule: str, env: str) -> str:
+    """The rule's effective enforcement level under ``policies/config/<env>.json``."""
+    entry = load_config(env).get(rule)
+    if isinstance(entry, str):
+        return entry
+    if isinstance(entry, dict) and "enforcementLevel" in entry:
+        return entry["enforcementLevel"]
+    default = POLICIES[rule].enforcement_level or EnforcementLevel.ADVISORY
+    return default.value
+
+
+def rule_config(rule: str, env: str) -> dict[str, Any] | None:
+    """The rule's config properties under ``<env>.json`` (as the servicer passes them: None if empty)."""
+    entry = load_config(env).get(rule)
+    if not isinstance(entry, dict):
+        return None
+    properties = {k: v for k, v in entry.items() if k != "enforcementLevel"}
+    return properties or None
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: str
+    level: str
+    message: str
+    urn: str | None = None
+
+
+def options(parent: str | None = None) -> PolicyResourceOptions:
+    return PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], parent)
+
+
+def urn(resource_type: str, name: str) -> str:
+    return f"urn:pulumi:test::maintenance-windows::{resource_type}::{name}"
+
+
+def resource_args(resource_type: str, props: Mapping[str, Any], name: str = "res",
+                  config: Mapping[str, Any] | None = None) -> ResourceValidationArgs:
+    proxied = unknown_checking_proxy(copy.deepcopy(dict(props)))
+    return ResourceValidationArgs(resource_type, proxied, urn(resource_type, name), name, options(), None, config)
+
+
+def run_resource(rule: str, resource_type: str, props: Mapping[str, Any], *, env: str = "prod",
+                 name: str = "res", config: Mapping[str, Any] | None = None) -> list[Violation]:
+    """Run one resource rule on one resource; ``config`` overrides the env's config properties."""
+    policy = POLICIES[rule]
+    assert isinstance(policy, ResourceValidationPolicy)
+    found: list[Violation] = []
+    args = resource_args(resource_type, props, name, config if config is not None else rule_config(rule, env))
+
+    def report(message: str, urn: str | None = None) -> None:
+        found.append(Violation(rule, level(rule, env), message, urn))
+
+    policy.validate(args, report)
+    return found
+
+
+def run_all_resource_rules(resource_type: str, props: Mapping[str, Any], *, env: str = "prod",
+                           name: str = "res") -> list[Violation]:
+    found: list[Violation] = []
+    for rule, policy in POLICIES.items():
+        if isinstance(policy, ResourceValidationPolicy):
+            found.extend(run_resource(rule, resource_type, props, env=env, name=name))
+    return found
+
+
+@dataclass
+class StackResource:
+    resource_type: str
+    name: str
+    props: dict[str, Any]
+    deps: dict[str, list[str]] = field(default_factory=dict)
+    parent: str | None = None
+
+
+class StackBuilder:
+    """A hand-built stack: resources by name, property dependencies by the names they point at."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, StackResource] = {}
+
+    def add(self, resource_type: str, name: str, props: Mapping[str, Any], *,
+            deps: Mapping[str, Iterable[str]] | None = None, parent: str | None = None) -> StackBuilder:
+        assert name not in self.items, name
+        self.items[name] = StackResource(resource_type, name, copy.deepcopy(dict(props)),
+                                         {k: list(v) for k, v in (deps or {}).items()}, parent)
+        return self
+
+    def build(self) -> list[PolicyResource]:
+        """PolicyResources linked like pulumi_policy's servicer links them for AnalyzeStack."""
+        made: dict[str, PolicyResource] = {}
+        for item in self.items.values():
+            made[item.name] = PolicyResource(
+                item.resource_type, unknown_checking_proxy(copy.deepcopy(item.props)),
+                urn(item.resource_type, item.name), item.name, options(), None, None, [], {})
+        for item in self.items.values():
+            resource = made[item.name]
+            if item.parent is not None:
+                resource.parent = made[item.parent]
+            for key, names in item.deps.items():
+                resource.property_dependencies[key] = [made[n] for n in names]
+                resource.dependencies.extend(made[n] for n in names if made[n] not in resource.dependencies)
+        return list(made.values())
+
+
+def run_stack(rule: str, stack: StackBuilder | list[PolicyResource], *, env: str = "prod",
+              config: Mapping[str, Any] | None = None) -> list[Violation]:
+    policy = POLICIES[rule]
+    assert isinstance(policy, StackValidationPolicy)
+    resources = stack.build() if isinstance(stack, StackBuilder) else stack
+    found: list[Violation] = []
+
+    def report(message: str, urn: str | None = None) -> None:
+        found.append(Violation(rule, level(rule, env), message, urn))
+
+    args = StackValidationArgs(resources, config if config is not None else rule_config(rule, env))
+    policy.validate(args, report)
+    return found
+
+
+# --- editing property sets ------------------------------------------------------------------------
+
+_DELETE = object()
+DELETE: Any = _DELETE
+
+
+def variant(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """A deep copy of ``base`` with ``changes`` applied; keys are dotted paths (``a.b.0.c``), a value of
+    DELETE removes the key."""
+    out = copy.deepcopy(dict(base))
+    for path, value in changes.items():
+        parts = [int(p) if p.isdigit() else p for p in path.split(".")]
+        node: Any = out
+        for part in parts[:-1]:
+            node = node[part]
+        if value is _DELETE:
+            del node[parts[-1]]
+        else:
+            node[parts[-1]] = copy.deepcopy(value)
+    return out
+
+
+def leaf_paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterable[tuple[Any, ...]]:
+    """Every path into ``value``: each key and index, containers included."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield (*prefix, key)
+            yield from leaf_paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield (*prefix, index)
+            yield from leaf_paths(item, (*prefix, index))
+
+
+def unknown_for(value: Any) -> str:
+    if isinstance(value, bool):
+        return UNKNOWN_BOOL
+    if isinstance(value, (int, float)):
+        return UNKNOWN_NUMBER
+    if isinstance(value, list):
+        return UNKNOWN_ARRAY
+    if isinstance(value, dict):
+        return UNKNOWN_OBJECT
+    return UNKNOWN_STRING
+
+
+def with_unknown(base: Mapping[str, Any], path: tuple[Any, ...]) -> dict[str, Any]:
+    """``base`` with the value at ``path`` replaced by the matching unknown placeholder."""
+    out = copy.deepcopy(dict(base))
+    node: Any = out
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = unknown_for(node[path[-1]])
+    return out
+
+
+def assert_violations(found: list[Violation], rule: str, env: str, expect: Iterable[str], name: str) -> None:
+    """At least one violation, each of ``rule`` at its env's level, naming the resource and the fix, and
+    the messages together containing every expected fragment."""
+    assert found, f"{rule}: expected a violation containing {list(expect)}"
+    for violation in found:
+        assert violation.rule == rule
+        assert violation.level == EXPECTED_LEVELS[rule][ENVS.index(env)]
+        assert f"'{name}'" in violation.message, violation.message
+        assert "Fix: " in violation.message, violation.message
+    text = "\n".join(v.message for v in found)
+    for fragment in expect:
+        assert fragment in text, f"{fragment!r} not in:\n{text}"

@@ -1,0 +1,256 @@
+"""Stack rules over hand-built stacks: during preview (links are property dependencies, IDs unknown) and
+after deployment (IDs and ARNs known, links by value)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from policy_cases.harness import (
+    DELETE,
+    UNKNOWN_ARRAY,
+    UNKNOWN_STRING,
+    StackBuilder,
+    assert_violations,
+    run_stack,
+    variant,
+)
+from policy_cases.lab import (
+    ACCOUNT,
+    ATTACHMENT,
+    ATTACHMENT_TYPE,
+    LAMBDA_TASK,
+    MANAGED_POLICY,
+    POLICY_TYPE,
+    ROLE,
+    ROLE_ARN,
+    ROLE_NAME,
+    ROLE_POLICY_TYPE,
+    ROLE_TYPE,
+    STEP_FUNCTIONS_TASK,
+    TARGET,
+    TARGET_ID,
+    TARGET_TYPE,
+    TASK,
+    TASK_TYPE,
+    WINDOW,
+    WINDOW_ID,
+    WINDOW_TYPE,
+    lab_stack,
+    trust_policy,
+)
+
+STACK_RULES = ["stack-window-membership", "stack-window-complete", "stack-managed-policy",
+               "stack-task-service-role", "stack-invoke-access"]
+OTHER_WINDOW_ID = "mw-0ffffffffffffffff"
+LAMBDA_ARN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:rotate-logs"
+STATE_MACHINE_ARN = f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:nightly"
+
+
+def deployed_stack() -> StackBuilder:
+    """The lab after deployment, linked by known values only (no property dependencies)."""
+    return (
+        StackBuilder()
+        .add(ROLE_TYPE, "role", {**ROLE, "arn": ROLE_ARN})
+        .add(ATTACHMENT_TYPE, "role-managed", ATTACHMENT)
+        .add(WINDOW_TYPE, "window", {**WINDOW, "id": WINDOW_ID})
+        .add(TARGET_TYPE, "target", {**TARGET, "id": TARGET_ID})
+        .add(TASK_TYPE, "task", TASK)
+    )
+
+
+def grant(action: str, resource: str) -> dict[str, Any]:
+    return {"role": ROLE_NAME, "name": "invoke", "policy": json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}]})}
+
+
+def lambda_stack(task: dict[str, Any], *extra: tuple[str, str, dict[str, Any], dict[str, list[str]]],
+                 task_arn_from: str | None = None) -> StackBuilder:
+    """The lab plus a task 'rotate' (and ``extra`` resources); its taskArn may depend on one of them."""
+    stack = lab_stack()
+    for resource_type, name, props, deps in extra:
+        stack.add(resource_type, name, props, deps=deps)
+    deps = {"windowId": ["window"], "serviceRoleArn": ["role"]}
+    if task_arn_from:
+        deps["taskArn"] = [task_arn_from]
+    return stack.add(TASK_TYPE, "rotate", task, deps=deps)
+
+
+def second_window(stack: StackBuilder, **window: Any) -> StackBuilder:
+    return stack.add(WINDOW_TYPE, "window-2", {**WINDOW, "name": "Second", **window})
+
+
+# (rule, id, build the stack, expected fragments or None when compliant, the resource the messages name)
+CASES: list[tuple[str, str, Callable[[], StackBuilder], list[str] | None, str]] = [
+    *[(rule, "lab-preview", lab_stack, None, "") for rule in STACK_RULES],
+    *[(rule, "lab-deployed", deployed_stack, None, "") for rule in STACK_RULES],
+    ("stack-window-membership", "through-component",
+     lambda: lab_stack().add(TARGET_TYPE, "target-2", TARGET, deps={"windowId": ["patching"]}), None, ""),
+    ("stack-window-membership", "unknown-id-no-dependency",
+     lambda: lab_stack().add(TARGET_TYPE, "target-2", variant(TARGET, {"windowId": UNKNOWN_STRING})), None, ""),
+    ("stack-window-membership", "foreign-window",
+     lambda: lab_stack().add(TARGET_TYPE, "stray", variant(TARGET, {"windowId": OTHER_WINDOW_ID})),
+     ["windowId 'mw-0ffffffffffffffff' is not a maintenance window of this stack"], "stray"),
+    ("stack-window-membership", "malformed-window-id",
+     lambda: lab_stack().add(TASK_TYPE, "stray", variant(TASK, {"windowId": "window-1"})),
+     ["windowId 'window-1' ('window-1' is 8 characters long", "not a maintenance window of this stack"], "stray"),
+    ("stack-window-membership", "no-window-id",
+     lambda: lab_stack().add(TARGET_TYPE, "stray", variant(TARGET, {"windowId": DELETE})),
+     ["windowId is null (AWS requires it)"], "stray"),
+    ("stack-window-membership", "target-of-other-window",
+     lambda: second_window(lab_stack())
+     .add(TARGET_TYPE, "target-2", TARGET, deps={"windowId": ["window-2"]})
+     .add(TASK_TYPE, "task-2", TASK, deps={"windowId": ["window"], "targets": ["target-2"],
+                                           "serviceRoleArn": ["role"]}),
+     ["window target 'target-2' is registered with window 'window-2', not with this task's window 'window'"],
+     "task-2"),
+    ("stack-window-membership", "target-of-other-window-deployed",
+     lambda: second_window(deployed_stack(), id=OTHER_WINDOW_ID)
+     .add(TARGET_TYPE, "target-2", {**TARGET, "windowId": OTHER_WINDOW_ID, "id": "00000000-0000-4000-8000-000000000002"})
+     .add(TASK_TYPE, "task-2", variant(TASK, {"targets.0.values": ["00000000-0000-4000-8000-000000000002"]})),
+     ["registered with window 'window-2', not with this task's window 'window'"], "task-2"),
+    ("stack-window-membership", "unknown-target-id",
+     lambda: deployed_stack().add(TASK_TYPE, "task-2", variant(TASK, {
+         "targets.0.values": ["00000000-0000-4000-8000-0000000000ff"]})),
+     ["WindowTargetIds value '00000000-0000-4000-8000-0000000000ff' is not a window target of this stack"], "task-2"),
+    ("stack-window-membership", "instances-on-registered-only-window",
+     lambda: lab_stack().add(TASK_TYPE, "task-2", variant(TASK, {
+         "targets": [{"key": "InstanceIds", "values": ["i-0123456789abcdef0"]}]}), deps={"windowId": ["window"]}),
+     ["names InstanceIds but its window 'window' has allowUnassociatedTargets false"], "task-2"),
+    ("stack-window-complete", "targetless-tasks-need-no-target",
+     lambda: second_window(lab_stack()).add(TASK_TYPE, "rotate", LAMBDA_TASK, deps={"windowId": ["window-2"]}),
+     None, ""),
+    ("stack-window-complete", "unassociated-instances",
+     lambda: second_window(lab_stack(), allowUnassociatedTargets=True).add(TASK_TYPE, "task-2", variant(TASK, {
+         "targets": [{"key": "InstanceIds", "values": ["i-0123456789abcdef0"]}]}), deps={"windowId": ["window-2"]}),
+     None, ""),
+    ("stack-window-complete", "window-without-anything", lambda: second_window(lab_stack()),
+     ["'window-2': the window has no task", "the window has no registered target"], "window-2"),
+    ("stack-window-complete", "window-without-task",
+     lambda: second_window(lab_stack()).add(TARGET_TYPE, "target-2", TARGET, deps={"windowId": ["window-2"]}),
+     ["the window has no task, so it opens and does nothing"], "window-2"),
+    ("stack-window-complete", "window-without-target",
+     lambda: second_window(lab_stack()).add(TASK_TYPE, "task-2", variant(TASK, {
+         "targets": [{"key": "InstanceIds", "values": ["i-0123456789abcdef0"]}]}), deps={"windowId": ["window-2"]}),
+     ["the window has no registered target"], "window-2"),
+    ("stack-managed-policy", "by-role-name", lambda: deployed_stack(), None, ""),
+    ("stack-managed-policy", "china", lambda: StackBuilder().add(ROLE_TYPE, "role", ROLE).add(
+        ATTACHMENT_TYPE, "a", {"role": ROLE_NAME, "policyArn": MANAGED_POLICY.replace(":aws:", ":aws-cn:", 1)}),
+     None, ""),
+    ("stack-managed-policy", "managed-policy-arns",
+     lambda: StackBuilder().add(ROLE_TYPE, "role", {**ROLE, "managedPolicyArns": [MANAGED_POLICY]}), None, ""),
+    ("stack-managed-policy", "unknown-policy-arn", lambda: StackBuilder().add(ROLE_TYPE, "role", ROLE).add(
+        ATTACHMENT_TYPE, "a", {"role": ROLE_NAME, "policyArn": UNKNOWN_STRING}), None, ""),
+    ("stack-managed-policy", "unknown-role-name", lambda: StackBuilder().add(ROLE_TYPE, "role", ROLE).add(
+        ATTACHMENT_TYPE, "a", {"role": UNKNOWN_STRING, "policyArn": MANAGED_POLICY}), None, ""),
+    ("stack-managed-policy", "not-a-service-role", lambda: StackBuilder().add(
+        ROLE_TYPE, "role", {"name": "fn", "assumeRolePolicy": trust_policy("lambda.amazonaws.com")}), None, ""),
+    ("stack-managed-policy", "none", lambda: StackBuilder().add(ROLE_TYPE, "role", ROLE),
+     ["has no AmazonSSMMaintenanceWindowRole attached (attached: none)"], "role"),
+    ("stack-managed-policy", "other-policy", lambda: StackBuilder().add(ROLE_TYPE, "role", ROLE).add(
+        ATTACHMENT_TYPE, "a", {"role": ROLE_NAME, "policyArn": "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"}),
+     ["(attached: arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore)"], "role"),
+    ("stack-managed-policy", "attached-to-another-role", lambda: StackBuilder().add(ROLE_TYPE, "role", ROLE).add(
+        ATTACHMENT_TYPE, "a", {"role": "SomeoneElse", "policyArn": MANAGED_POLICY}),
+     ["has no AmazonSSMMaintenanceWindowRole attached"], "role"),
+    ("stack-task-service-role", "arn-from-name",
+     lambda: StackBuilder().add(ROLE_TYPE, "role", {**ROLE, "arn": UNKNOWN_STRING}).add(TASK_TYPE, "task", TASK),
+     None, ""),
+    ("stack-task-service-role", "through-component",
+     lambda: lab_stack().add(TASK_TYPE, "task-2", TASK, deps={"windowId": ["window"], "targets": ["target"],
+                                                              "serviceRoleArn": ["service-role"]}), None, ""),
+    ("stack-task-service-role", "unknown-arn",
+     lambda: lab_stack().add(TASK_TYPE, "task-2", variant(TASK, {"serviceRoleArn": UNKNOWN_STRING})), None, ""),
+    ("stack-task-service-role", "external",
+     lambda: lab_stack().add(TASK_TYPE, "task-2", variant(TASK, {
+         "serviceRoleArn": "arn:aws:iam::210987654321:role/Elsewhere"})),
+     ["serviceRoleArn 'arn:aws:iam::210987654321:role/Elsewhere' is not a role of this stack",
+      "allowedServiceRoleArns"], "task-2"),
+    ("stack-task-service-role", "role-not-trusting-ssm",
+     lambda: lab_stack().add(ROLE_TYPE, "fn-role", {"name": "fn", "assumeRolePolicy": trust_policy(
+         "lambda.amazonaws.com")}).add(TASK_TYPE, "task-2", TASK, deps={"serviceRoleArn": ["fn-role"]}),
+     ["points to role 'fn-role', whose trust policy does not trust ssm.amazonaws.com"], "task-2"),
+    ("stack-invoke-access", "ssm-prefixed", lambda: lambda_stack(LAMBDA_TASK), None, ""),
+    ("stack-invoke-access", "ssm-prefixed-sfn", lambda: lambda_stack(STEP_FUNCTIONS_TASK), None, ""),
+    ("stack-invoke-access", "granted", lambda: lambda_stack(
+        variant(LAMBDA_TASK, {"taskArn": LAMBDA_ARN}),
+        (ROLE_POLICY_TYPE, "invoke", grant("lambda:InvokeFunction", LAMBDA_ARN + ":*"), {"role": ["role"]})),
+     None, ""),
+    ("stack-invoke-access", "granted-unqualified", lambda: lambda_stack(
+        variant(LAMBDA_TASK, {"taskArn": LAMBDA_ARN}),
+        (ROLE_POLICY_TYPE, "invoke", grant("lambda:InvokeFunction", LAMBDA_ARN), {"role": ["role"]})), None, ""),
+    ("stack-invoke-access", "granted-wildcard", lambda: lambda_stack(
+        variant(LAMBDA_TASK, {"taskArn": LAMBDA_ARN}),
+        (ROLE_POLICY_TYPE, "invoke", grant("lambda:Invoke*", f"arn:aws:lambda:*:{ACCOUNT}:function:rotate-*"),
+         {"role": ["role"]})), None, ""),
+    ("stack-invoke-access", "granted-sfn-by-managed-policy", lambda: lambda_stack(
+        variant(STEP_FUNCTIONS_TASK, {"taskArn": STATE_MACHINE_ARN}),
+        (POLICY_TYPE, "start", {"policy": grant("states:StartExecution", STATE_MACHINE_ARN)["policy"]}, {}),
+        (ATTACHMENT_TYPE, "start-attach", {"role": ROLE_NAME, "policyArn": "x"}, {"policyArn": ["start"]})),
+     None, ""),
+    ("stack-invoke-access", "preview-function-name", lambda: lambda_stack(
+        variant(LAMBDA_TASK, {"taskArn": UNKNOWN_STRING}),
+        ("aws:lambda/function:Function", "fn", {"name": "rotate-logs"}, {}),
+        (ROLE_POLICY_TYPE, "invoke", grant("lambda:InvokeFunction", "arn:aws:lambda:*:*:function:rotate-logs*"),
+         {"role": ["role"]}), task_arn_from="fn"), None, ""),
+    ("stack-invoke-access", "preview-unknown-grant", lambda: lambda_stack(
+        variant(LAMBDA_TASK, {"taskArn": LAMBDA_ARN}),
+        (ROLE_POLICY_TYPE, "invoke", {"role": ROLE_NAME, "policy": UNKNOWN_STRING}, {"role": ["role"]})), None, ""),
+    ("stack-invoke-access", "not-granted", lambda: lambda_stack(variant(LAMBDA_TASK, {"taskArn": LAMBDA_ARN})),
+     ["invokes Lambda function 'rotate-logs', whose name does not start with SSM",
+      "role 'role' has no lambda:InvokeFunction on it", "add a RolePolicy on 'role'"], "rotate"),
+    ("stack-invoke-access", "granted-other-function", lambda: lambda_stack(
+        variant(LAMBDA_TASK, {"taskArn": LAMBDA_ARN}),
+        (ROLE_POLICY_TYPE, "invoke", grant("lambda:InvokeFunction", LAMBDA_ARN + "-v2"), {"role": ["role"]})),
+     ["no lambda:InvokeFunction"], "rotate"),
+    ("stack-invoke-access", "granted-other-action", lambda: lambda_stack(
+        variant(LAMBDA_TASK, {"taskArn": LAMBDA_ARN}),
+        (ROLE_POLICY_TYPE, "invoke", grant("lambda:GetFunction", LAMBDA_ARN), {"role": ["role"]})),
+     ["no lambda:InvokeFunction"], "rotate"),
+    ("stack-invoke-access", "sfn-not-granted", lambda: lambda_stack(
+        variant(STEP_FUNCTIONS_TASK, {"taskArn": STATE_MACHINE_ARN})),
+     ["invokes state machine 'nightly'", "no states:StartExecution"], "rotate"),
+    ("stack-invoke-access", "preview-function-name-not-granted", lambda: lambda_stack(
+        variant(LAMBDA_TASK, {"taskArn": UNKNOWN_STRING}),
+        ("aws:lambda/function:Function", "fn", {"name": "rotate-logs"}, {}), task_arn_from="fn"),
+     ["invokes Lambda function 'rotate-logs'", "on its ARN"], "rotate"),
+    ("stack-invoke-access", "preview-grant-for-another-name", lambda: lambda_stack(
+        variant(LAMBDA_TASK, {"taskArn": UNKNOWN_STRING}),
+        ("aws:lambda/function:Function", "fn", {"name": "rotate-logs"}, {}),
+        (ROLE_POLICY_TYPE, "invoke", grant("lambda:InvokeFunction", "arn:aws:lambda:*:*:function:cleanup"),
+         {"role": ["role"]}), task_arn_from="fn"),
+     ["invokes Lambda function 'rotate-logs'"], "rotate"),
+]
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+@pytest.mark.parametrize(("rule", "case_id", "build", "expect", "who"), CASES, ids=[f"{c[0]}:{c[1]}" for c in CASES])
+def test_stack_rule(rule: str, case_id: str, build: Callable[[], StackBuilder], expect: list[str] | None, who: str,
+                    env: str) -> None:
+    found = run_stack(rule, build(), env=env)
+    if expect is None:
+        assert found == []
+    else:
+        assert_violations(found, rule, env, expect, who)
+        assert all(v.urn and v.urn.endswith(f"::{who}") for v in found), [v.urn for v in found]
+
+
+def test_allowed_service_role_arns() -> None:
+    stack = lab_stack().add(TASK_TYPE, "task-2", variant(TASK, {"serviceRoleArn": "arn:aws:iam::210987654321:role/X"}))
+    assert run_stack("stack-task-service-role", stack, config={
+        "allowedServiceRoleArns": ["arn:aws:iam::210987654321:role/X"]}) == []
+
+
+def test_unplaced_task_suspends_completeness() -> None:
+    """A task whose window cannot be told yet might belong to any window: no window is called empty."""
+    stack = second_window(lab_stack()).add(TASK_TYPE, "task-2", variant(TASK, {"windowId": UNKNOWN_STRING}))
+    assert run_stack("stack-window-complete", stack) == []
+
+
+def test_unknown_task_targets_do_not_crash_stack_rules() -> None:
+    stack = lab_stack().add(TASK_TYPE, "task-2", variant(TASK, {"targets": UNKNOWN_ARRAY}),
+                            deps={"windowId": ["window"], "serviceRoleArn": ["role"]})
+    for rule in STACK_RULES:
+        assert run_stack(rule, stack) == [], rule
