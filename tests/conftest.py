@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pulumi
 import pytest
+import yaml
 
 from mw._engine import ProgramRun, run_program
 from mw.config import NAMESPACE, load_stack_file
@@ -78,3 +80,20 @@ def one(run: ProgramRun, token: str) -> Any:
     found = by_type(run, token)
     assert len(found) == 1, f"expected one {token}, got {[r.name for r in found]}"
     return found[0]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the project (program, stacks, policy pack) to break without touching the repo."""
+    for name in ("__main__.py", "Pulumi.yaml", *(f"Pulumi.{s}.yaml" for s in STACKS)):
+        shutil.copy(ROOT / name, tmp_path / name)
+    shutil.copytree(ROOT / "policies", tmp_path / "policies", ignore=shutil.ignore_patterns("__pycache__", "venv"))
+    return tmp_path
+
+
+def edit_stack(project: Path, stack: str, edit: Callable[[dict[str, Any]], None]) -> None:
+    """Change a copied stack's config in place (``edit`` gets the ``config:`` mapping)."""
+    path = project / f"Pulumi.{stack}.yaml"
+    document = yaml.safe_load(path.read_text())
+    edit(document["config"])
+    path.write_text(yaml.safe_dump(document, sort_keys=False))

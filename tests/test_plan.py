@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
-import yaml
-from conftest import ROOT, STACKS
+from conftest import ROOT, STACKS, edit_stack
 
 from mw import plan as planning
 from mw.cli import main
@@ -19,23 +16,6 @@ def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A copy of the project (program, stacks, policy pack) to break without touching the repo."""
-    for name in ("__main__.py", "Pulumi.yaml", *(f"Pulumi.{s}.yaml" for s in STACKS)):
-        shutil.copy(ROOT / name, tmp_path / name)
-    shutil.copytree(ROOT / "policies", tmp_path / "policies",
-                    ignore=shutil.ignore_patterns("__pycache__", "venv"))
-    return tmp_path
-
-
-def edit_stack(project: Path, stack: str, edit) -> None:
-    path = project / f"Pulumi.{stack}.yaml"
-    document = yaml.safe_load(path.read_text())
-    edit(document["config"])
-    path.write_text(yaml.safe_dump(document, sort_keys=False))
 
 
 @pytest.mark.parametrize("stack", STACKS)
