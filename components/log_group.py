@@ -63,10 +63,9 @@ class OutputLogGroup(pulumi.ComponentResource):
         if problems:
             raise ConfigError(problems, source=f"log group {name!r}")
         super().__init__("maintenance-windows:cloudwatch:OutputLogGroup", name, None, opts)
-        region = {"region": args.region} if args.region else {}
         group = aws.cloudwatch.LogGroup(
             name, name=args.log_group_name, retention_in_days=args.retention_in_days, kms_key_id=args.kms_key_id,
-            tags=args.tags, opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True), **region)
+            tags=args.tags, region=args.region, opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True))
         self.name = group.name
         self.arn = group.arn
         self.register_outputs({"name": self.name, "arn": self.arn})

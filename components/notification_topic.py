@@ -71,11 +71,10 @@ class NotificationTopic(pulumi.ComponentResource):
             raise ConfigError(problems, source=f"notification topic {name!r}")
         super().__init__(NOTIFICATION_TOPIC_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        region = {"region": args.region} if args.region else {}
         topic = aws.sns.Topic(name, name=args.topic_name, kms_master_key_id=args.kms_master_key_id, tags=args.tags,
-                              opts=child, **region)
+                              opts=child, region=args.region)
         for index, email in enumerate(args.email_subscriptions):
             aws.sns.TopicSubscription(f"{name}-email-{index}", topic=topic.arn, protocol="email", endpoint=email,
-                                      opts=child, **region)
+                                      opts=child, region=args.region)
         self.arn = topic.arn
         self.register_outputs({"arn": self.arn})

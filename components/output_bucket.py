@@ -76,26 +76,27 @@ class OutputBucket(pulumi.ComponentResource):
         if problems:
             raise ConfigError(problems, source=f"output bucket {name!r}")
         super().__init__(OUTPUT_BUCKET_TYPE, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        region = {"region": args.region} if args.region else {}
+        # Every child: parented here and in the bucket's region.
+        common: dict[str, Any] = {"opts": pulumi.ResourceOptions(parent=self), "region": args.region}
         # Logs outlive the stack: destroy removes the bucket from the stack but not from AWS.
         kept = pulumi.ResourceOptions(parent=self, retain_on_delete=True, protect=args.protect)
-        self.bucket_resource = aws.s3.Bucket(name, bucket=args.bucket_name, tags=args.tags, opts=kept, **region)
+        self.bucket_resource = aws.s3.Bucket(name, bucket=args.bucket_name, tags=args.tags, opts=kept,
+                                            region=args.region)
         bucket = self.bucket_resource.id
         aws.s3.BucketOwnershipControls(f"{name}-ownership", bucket=bucket,
-                                       rule={"object_ownership": "BucketOwnerEnforced"}, opts=child, **region)
+                                       rule={"object_ownership": "BucketOwnerEnforced"}, **common)
         aws.s3.BucketPublicAccessBlock(f"{name}-public-access-block", bucket=bucket, block_public_acls=True,
                                        block_public_policy=True, ignore_public_acls=True,
-                                       restrict_public_buckets=True, opts=child, **region)
+                                       restrict_public_buckets=True, **common)
         encryption: dict[str, Any] = ({"sse_algorithm": "aws:kms", "kms_master_key_id": args.kms_key_arn}
                                       if args.kms_key_arn else {"sse_algorithm": "AES256"})
         aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-encryption", bucket=bucket,
             rules=[{"apply_server_side_encryption_by_default": encryption,
                     "bucket_key_enabled": bool(args.kms_key_arn)}],
-            opts=child, **region)
+            **common)
         aws.s3.BucketVersioning(f"{name}-versioning", bucket=bucket,
-                                versioning_configuration={"status": "Enabled"}, opts=child, **region)
+                                versioning_configuration={"status": "Enabled"}, **common)
         rule: dict[str, Any] = {
             "id": "task-output",
             "status": "Enabled",
@@ -105,10 +106,10 @@ class OutputBucket(pulumi.ComponentResource):
         }
         if args.expiration_days:
             rule["expiration"] = {"days": args.expiration_days}
-        aws.s3.BucketLifecycleConfiguration(f"{name}-lifecycle", bucket=bucket, rules=[rule], opts=child, **region)
+        aws.s3.BucketLifecycleConfiguration(f"{name}-lifecycle", bucket=bucket, rules=[rule], **common)
         aws.s3.BucketPolicy(f"{name}-tls-only", bucket=bucket,
                             policy=self.bucket_resource.arn.apply(lambda arn: iam_policy.dumps(tls_only_policy(arn))),
-                            opts=child, **region)
+                            **common)
         self.bucket = self.bucket_resource.id  # a bucket's ID is its name, autonamed or not
         self.arn = self.bucket_resource.arn
         self.register_outputs({"bucket": self.bucket, "arn": self.arn})

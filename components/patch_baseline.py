@@ -111,7 +111,6 @@ class PatchBaseline(pulumi.ComponentResource):
             raise ConfigError(problems, source=f"patch baseline {name!r}")
         super().__init__(PATCH_BASELINE_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        region = {"region": args.region} if args.region else {}
         baseline = aws.ssm.PatchBaseline(
             name,
             name=args.name or name,
@@ -128,9 +127,10 @@ class PatchBaseline(pulumi.ComponentResource):
             rejected_patches_action=args.rejected_patches_action,
             tags=dict(args.tags) or None,
             opts=child,
-            **region,
+            region=args.region,
         )
         for group in args.patch_groups:
-            aws.ssm.PatchGroup(f"{name}-{group}", baseline_id=baseline.id, patch_group=group, opts=child, **region)
+            aws.ssm.PatchGroup(f"{name}-{group}", baseline_id=baseline.id, patch_group=group, region=args.region,
+                               opts=child)
         self.baseline_id = baseline.id
         self.register_outputs({"baselineId": self.baseline_id})

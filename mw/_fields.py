@@ -12,23 +12,7 @@ from typing import Any
 
 from mw.errors import Problem
 from mw.limits import Limit, check
-
-
-def describe(value: Any) -> str:
-    """A short rendering of a received value for an error message: ``'abc'``, ``3``, ``a list``."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return repr(value if len(value) <= 80 else value[:77] + "...")
-    if value is None:
-        return "null"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    return type(value).__name__
+from mw.limits import describe_value as describe
 
 
 def join(path: str, key: str | int) -> str:
