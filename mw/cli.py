@@ -39,7 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = ("mw.plan", "mw.schedule_view")
+COMMANDS = ("mw.plan", "mw.schedule_view", "mw.history")
 
 
 if __name__ == "__main__":  # pragma: no cover
