@@ -1,4 +1,5 @@
-"""The maintenance-windows policy pack's rules, one module per kind of resource, plus the stack rules.
+"""The maintenance-windows policy pack's rules, one module per kind of resource, plus the stack rules
+(``stack.py``; ``s3.py`` and ``overlap.py`` hold the stack rules on buckets and on schedules).
 
 Importable without starting the analyzer (``__main__.py`` builds the PolicyPack, which blocks serving
 gRPC), so tests call the rule functions directly.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from . import iam, stack, target, task, window
+from . import cloudwatch, iam, overlap, patch, s3, sns, stack, target, task, window
 
 PACK_NAME = "maintenance-windows"
 
@@ -17,7 +18,13 @@ ALL_POLICIES: list[Policy] = [
     *target.POLICIES,
     *task.POLICIES,
     *iam.POLICIES,
+    *s3.POLICIES,
+    *sns.POLICIES,
+    *cloudwatch.POLICIES,
+    *patch.POLICIES,
     *stack.POLICIES,
+    *s3.STACK_POLICIES,
+    *overlap.POLICIES,
 ]
 
 __all__ = ["ALL_POLICIES", "PACK_NAME"]

@@ -95,6 +95,26 @@ class Stack:
             return Link(found, "stack", value)
         return Link(None, "unknown" if self._some_unknown(MAINTENANCE_WINDOW_TARGET, "id") else "outside", value)
 
+    def linked(self, resource: PolicyResource, field: str, resource_type: str,
+               keys: tuple[str, ...] = ("id",)) -> Link:
+        """The resource of ``resource_type`` that ``field`` names: through the property dependency, else a
+        known value equal to one of its ``keys`` (a bucket configuration's ``bucket`` is the bucket's
+        ``id``, which is also its ``bucket`` name)."""
+        found = self.depends(resource, field, resource_type)
+        if found:
+            return Link(found[0], "stack")
+        value = get(self.props(resource), field)
+        if value is UNKNOWN:
+            return Link(None, "unknown")
+        if not isinstance(value, str) or not value:
+            return Link(None, "missing", value)
+        for key in keys:
+            match = self._by_value(resource_type, key, value)
+            if match is not None:
+                return Link(match, "stack", value)
+        unsure = any(self._some_unknown(resource_type, key) for key in keys)
+        return Link(None, "unknown" if unsure else "outside", value)
+
     def tasks_and_targets(self) -> list[PolicyResource]:
         return self.of_type(MAINTENANCE_WINDOW_TASK) + self.of_type(MAINTENANCE_WINDOW_TARGET)
 
