@@ -19,6 +19,7 @@ from pulumi_policy import PolicyPack  # noqa: E402
 PolicyPack(
     name=PACK_NAME,
     policies=ALL_POLICIES,
-    description="Checks AWS Systems Manager maintenance windows, their targets, tasks and IAM roles against "
-    "AWS's limits and this project's security and rate-control rules.",
+    description="Checks AWS Systems Manager maintenance windows, their targets, tasks, schedules and IAM roles, and "
+    "the output bucket, topic, log group and patch baselines they use, against AWS's limits and this project's "
+    "security, retention and rate-control rules.",
 )

@@ -10,13 +10,15 @@ from typing import Any
 import mw_policies
 import pytest
 import test_policy_iam
+import test_policy_ops
+import test_policy_overlap
 import test_policy_stack
 import test_policy_target
 import test_policy_task
 import test_policy_window
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from mw_policies import iam, target, task, window
+from mw_policies import cloudwatch, iam, overlap, s3, target, task, window
 from policy_cases import lab
 from policy_cases.harness import (
     ENVS,
@@ -38,6 +40,11 @@ from policy_cases.harness import (
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
 
 KEBAB = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+# Config values a stack sets on purpose away from the code's (prod-safe) default: dev keeps output 30 days.
+STACK_OVERRIDES = {
+    ("dev", "s3-bucket-retention", "minRetentionDays"),
+    ("dev", "cloudwatch-log-retention", "minRetentionDays"),
+}
 
 COMPLIANT: list[tuple[str, str, dict[str, Any]]] = [
     ("window", lab.WINDOW_TYPE, lab.WINDOW),
@@ -113,7 +120,8 @@ def test_config_files(env: str) -> None:
             assert isinstance(value, _JSON_TYPES[spec["type"]]) and not isinstance(value, bool), (rule, key)
             assert spec.get("minimum", value) <= value if isinstance(value, int) else True
             assert value <= spec.get("maximum", value) if isinstance(value, int) else True
-            assert value == spec["default"], f"{rule}: {key} differs from the code's default"
+            if (env, rule, key) not in STACK_OVERRIDES:
+                assert value == spec["default"], f"{rule}: {key} differs from the code's default"
 
 
 def test_schema_defaults_match_code_defaults() -> None:
@@ -124,6 +132,9 @@ def test_schema_defaults_match_code_defaults() -> None:
         "iam-trusted-principals": {"allowedServicePrincipals": [iam.SSM_PRINCIPAL]},
         "iam-passrole-condition": {"allowedPassedToServices": [iam.SSM_PRINCIPAL]},
         "stack-task-service-role": {"allowedServiceRoleArns": []},
+        "s3-bucket-retention": s3.RETENTION_DEFAULTS,
+        "cloudwatch-log-retention": cloudwatch.RETENTION_DEFAULTS,
+        "stack-window-overlap": overlap.OVERLAP_DEFAULTS,
     }
     schema_defaults = {
         policy.name: {key: spec["default"] for key, spec in policy.config_schema.properties.items()}
@@ -139,6 +150,7 @@ def test_every_rule_has_compliant_and_violating_cases() -> None:
     rows += [(rule, expect is None) for rule, _, _, _, expect in test_policy_task.CASES]
     rows += [(rule, expect is None) for rule, _, _, _, expect in test_policy_iam.CASES]
     rows += [(rule, expect is None) for rule, _, _, expect, _ in test_policy_stack.CASES]
+    rows += test_policy_ops.RULE_CASES + test_policy_overlap.RULE_CASES
     for rule in EXPECTED_LEVELS:
         kinds = {compliant for name, compliant in rows if name == rule}
         if rule == "window-task-time":

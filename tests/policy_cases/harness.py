@@ -41,8 +41,8 @@ UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 UNKNOWN_ARRAY = "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2"
 UNKNOWN_OBJECT = "dd056dcd-154b-4c76-9bd3-c8f88648b5ff"
 
-# The levels this project promises (policies/README.md): AWS hard limits mandatory everywhere, security
-# and rate control advisory in dev and mandatory in prod, best practice advisory.
+# The levels this project promises (policies/README.md): AWS hard limits and "nothing that can delete logs"
+# mandatory everywhere, security and rate control advisory in dev and mandatory in prod, best practice advisory.
 M, A = "mandatory", "advisory"
 EXPECTED_LEVELS: dict[str, tuple[str, str]] = {
     "window-duration": (M, M),
@@ -76,11 +76,27 @@ EXPECTED_LEVELS: dict[str, tuple[str, str]] = {
     "iam-passrole-resource": (M, M),
     "iam-passrole-condition": (A, M),
     "iam-no-wildcard-actions": (A, M),
+    "s3-bucket-force-destroy": (M, M),
+    "s3-bucket-protect": (A, M),
+    "s3-public-access-block": (A, M),
+    "s3-bucket-encryption": (M, M),
+    "s3-bucket-versioning": (A, M),
+    "s3-bucket-policy": (A, M),
+    "s3-bucket-ownership": (A, A),
+    "s3-bucket-retention": (A, M),
+    "sns-topic-encryption": (A, M),
+    "cloudwatch-log-retention-value": (M, M),
+    "cloudwatch-log-retention": (A, M),
+    "patch-baseline-limits": (M, M),
+    "patch-baseline-rejected-patches": (A, A),
+    "patch-group-limits": (M, M),
     "stack-window-membership": (M, M),
     "stack-window-complete": (A, M),
     "stack-managed-policy": (A, M),
     "stack-task-service-role": (A, M),
     "stack-invoke-access": (A, M),
+    "stack-bucket-safeguards": (A, M),
+    "stack-window-overlap": (A, A),
 }
 
 

@@ -1,0 +1,81 @@
+"""Rules for ``aws:cloudwatch/logGroup:LogGroup``, the log group that receives Run Command output."""
+
+from __future__ import annotations
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+)
+
+from ._props import UNKNOWN, config, get, message, props, show, subject, whole
+
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+
+# The values CloudWatch Logs accepts for RetentionInDays (PutRetentionPolicy, CloudWatch Logs API Reference);
+# the provider also takes 0, its spelling of "no retention policy": events never expire.
+RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+                  3288, 3653)
+NEVER_EXPIRE = 0
+# A year of task output; stacks that keep less (dev) lower it in their policy config.
+RETENTION_DEFAULTS = {"minRetentionDays": 365}
+
+
+def _who(args: ResourceValidationArgs) -> str:
+    return subject("LogGroup", args.name)
+
+
+def _cloudwatch_log_retention_value(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != LOG_GROUP:
+        return
+    value = get(props(args), "retentionInDays")
+    if value is None or value is UNKNOWN:
+        return
+    if whole(value) not in (*RETENTION_DAYS, NEVER_EXPIRE):
+        report_violation(message(
+            _who(args),
+            f"retentionInDays {show(value)} is not a value CloudWatch Logs accepts (allowed: "
+            f"{', '.join(map(str, RETENTION_DAYS))}, or 0 for never)",
+            "pick the nearest allowed value, e.g. 365 or 400",
+        ))
+
+
+cloudwatch_log_retention_value = ResourceValidationPolicy(
+    name="cloudwatch-log-retention-value",
+    description="Requires a log group retention that CloudWatch Logs accepts (1, 3, 5, ... 3653 days, or 0).",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=_cloudwatch_log_retention_value,
+)
+
+
+def _cloudwatch_log_retention(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != LOG_GROUP:
+        return
+    minimum = config(args, "minRetentionDays", RETENTION_DEFAULTS["minRetentionDays"])
+    days = whole(get(props(args), "retentionInDays"))
+    # Absent or 0: the events never expire, which keeps them longer than any minimum.
+    if days is not None and 0 < days < minimum:
+        allowed = [d for d in RETENTION_DAYS if d >= minimum]
+        report_violation(message(
+            _who(args),
+            f"retentionInDays is {days}: output is deleted after {days} day(s), and this stack keeps it at least "
+            f"{minimum}",
+            f"set retentionInDays to {allowed[0] if allowed else 0} or more (cloudWatchOutput.retentionInDays), "
+            "or 0 to keep it forever",
+        ))
+
+
+cloudwatch_log_retention = ResourceValidationPolicy(
+    name="cloudwatch-log-retention",
+    description="Requires log groups to keep events at least minRetentionDays (no retention keeps them forever).",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    config_schema=PolicyConfigSchema(
+        properties={"minRetentionDays": {"type": "integer", "minimum": 0,
+                                         "default": RETENTION_DEFAULTS["minRetentionDays"]}}
+    ),
+    validate=_cloudwatch_log_retention,
+)
+
+POLICIES = [cloudwatch_log_retention_value, cloudwatch_log_retention]

@@ -1,0 +1,417 @@
+"""Rules for the S3 bucket that keeps task output: the bucket and, in pulumi-aws 7, the separate resources
+that configure it (encryption, public access block, policy, versioning, ownership, lifecycle).
+
+Logs must outlive mistakes: ``forceDestroy`` (the only way ``pulumi destroy`` can delete a bucket that
+still holds objects) is prohibited everywhere. Pulumi's ``retainOnDelete`` never reaches a policy pack
+(the Analyzer protocol's resource options carry ``protect`` but not ``retainOnDelete``), so the rule that
+a bucket cannot be deleted through Pulumi is ``s3-bucket-protect``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from . import _iam
+from ._props import UNKNOWN, config, get, message, props, show, subject, whole
+from ._stack import Stack
+
+BUCKET = "aws:s3/bucket:Bucket"
+BUCKET_ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+BUCKET_PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+BUCKET_VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+BUCKET_OWNERSHIP_CONTROLS = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
+BUCKET_LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+
+_LABELS = {
+    BUCKET: "Bucket",
+    BUCKET_ENCRYPTION: "BucketServerSideEncryptionConfiguration",
+    BUCKET_PUBLIC_ACCESS_BLOCK: "BucketPublicAccessBlock",
+    BUCKET_POLICY: "BucketPolicy",
+    BUCKET_VERSIONING: "BucketVersioning",
+    BUCKET_OWNERSHIP_CONTROLS: "BucketOwnershipControls",
+    BUCKET_LIFECYCLE: "BucketLifecycleConfiguration",
+}
+
+# S3's default-encryption algorithms for a general purpose bucket (ServerSideEncryptionByDefault.SSEAlgorithm);
+# a KMS key may be named only with the two KMS ones.
+SSE_ALGORITHMS = ("AES256", "aws:kms", "aws:kms:dsse")
+KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
+PUBLIC_ACCESS_SETTINGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+# A year of task output; stacks that keep less (dev) lower it in their policy config.
+RETENTION_DEFAULTS = {"minRetentionDays": 365}
+# The partitions a bucket ARN may name (aws, China, GovCloud).
+_PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
+
+
+def _who(resource_type: str, name: str) -> str:
+    return subject(_LABELS.get(resource_type, resource_type), name)
+
+
+def _s3_bucket_force_destroy(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != BUCKET:
+        return
+    if get(props(args), "forceDestroy") is True:
+        report_violation(message(
+            _who(BUCKET, args.name),
+            "forceDestroy is true, so destroying or replacing the bucket deletes every object in it, task "
+            "output included, unrecoverably",
+            "remove forceDestroy (S3 then refuses to delete a bucket that still holds output)",
+        ))
+
+
+s3_bucket_force_destroy = ResourceValidationPolicy(
+    name="s3-bucket-force-destroy",
+    description="Prohibits forceDestroy on S3 buckets, which deletes every object when the bucket is destroyed.",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=_s3_bucket_force_destroy,
+)
+
+
+def _s3_bucket_protect(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != BUCKET:
+        return
+    options = getattr(args, "opts", None)
+    if options is not None and not options.protect:
+        report_violation(message(
+            _who(BUCKET, args.name),
+            "the bucket is not protected (Pulumi resource option protect), so a `pulumi destroy` or a change "
+            "that replaces it goes ahead without stopping; retainOnDelete cannot be seen by a policy pack",
+            "set protect: true on the bucket (outputBucket.protect in the stack config)",
+        ))
+
+
+s3_bucket_protect = ResourceValidationPolicy(
+    name="s3-bucket-protect",
+    description="Requires Pulumi's protect option on S3 buckets, so the stack cannot delete them.",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=_s3_bucket_protect,
+)
+
+
+def _s3_public_access_block(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != BUCKET_PUBLIC_ACCESS_BLOCK:
+        return
+    p = props(args)
+    off = [f"{key} {show(p.get(key))}" for key in PUBLIC_ACCESS_SETTINGS
+           if p.get(key) is not True and p.get(key) is not UNKNOWN]
+    if off:
+        report_violation(message(
+            _who(args.resource_type, args.name),
+            f"{', '.join(off)} (allowed: all four of {', '.join(PUBLIC_ACCESS_SETTINGS)} true); a missing "
+            "setting is false",
+            "set blockPublicAcls, blockPublicPolicy, ignorePublicAcls and restrictPublicBuckets to true",
+        ))
+
+
+s3_public_access_block = ResourceValidationPolicy(
+    name="s3-public-access-block",
+    description="Requires all four settings of an S3 public access block to be true.",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=_s3_public_access_block,
+)
+
+
+def _encryption_defaults(rules: Any) -> list[tuple[str, Any]]:
+    """(where, applyServerSideEncryptionByDefault) of each rule of an encryption configuration."""
+    if not isinstance(rules, list):
+        return []
+    return [(f"rules[{i}]", rule.get("applyServerSideEncryptionByDefault") if isinstance(rule, dict) else rule)
+            for i, rule in enumerate(rules) if isinstance(rule, dict) or rule is UNKNOWN]
+
+
+def _s3_bucket_encryption(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != BUCKET_ENCRYPTION:
+        return
+    rules = get(props(args), "rules")
+    if rules is UNKNOWN:
+        return
+    who = _who(args.resource_type, args.name)
+    fix = 'set rules[0].applyServerSideEncryptionByDefault.sseAlgorithm to "AES256" (SSE-S3) or "aws:kms" with a ' \
+          "kmsMasterKeyId (SSE-KMS)"
+    defaults = _encryption_defaults(rules)
+    if not any(isinstance(default, dict) or default is UNKNOWN for _, default in defaults):
+        report_violation(message(who, "no rule sets applyServerSideEncryptionByDefault, so the configuration "
+                                      "names no encryption for new objects", fix))
+        return
+    for where, default in defaults:
+        if not isinstance(default, dict):
+            continue
+        algorithm, key = default.get("sseAlgorithm"), default.get("kmsMasterKeyId")
+        if algorithm is UNKNOWN:
+            continue
+        if algorithm not in SSE_ALGORITHMS:
+            report_violation(message(
+                who, f"{where}.applyServerSideEncryptionByDefault.sseAlgorithm {show(algorithm)} is not allowed "
+                     f"(allowed: {', '.join(SSE_ALGORITHMS)})", fix))
+        elif algorithm not in KMS_ALGORITHMS and key not in (None, "", UNKNOWN):
+            report_violation(message(
+                who, f"{where}.applyServerSideEncryptionByDefault.kmsMasterKeyId is set with sseAlgorithm "
+                     f"{show(algorithm)}, and S3 accepts a KMS key only with {' or '.join(KMS_ALGORITHMS)}",
+                "remove kmsMasterKeyId, or set sseAlgorithm to aws:kms"))
+
+
+s3_bucket_encryption = ResourceValidationPolicy(
+    name="s3-bucket-encryption",
+    description="Requires an S3 encryption configuration to set a default algorithm S3 accepts (AES256, aws:kms, "
+    "aws:kms:dsse), with a KMS key only for KMS.",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=_s3_bucket_encryption,
+)
+
+
+def _s3_bucket_versioning(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != BUCKET_VERSIONING:
+        return
+    status = get(props(args), "versioningConfiguration", "status")
+    if status is UNKNOWN or status == "Enabled":
+        return
+    report_violation(message(
+        _who(args.resource_type, args.name),
+        f"versioningConfiguration.status is {show(status)} (allowed: Enabled), so an overwritten or deleted "
+        "output object cannot be recovered",
+        'set versioningConfiguration.status to "Enabled"',
+    ))
+
+
+s3_bucket_versioning = ResourceValidationPolicy(
+    name="s3-bucket-versioning",
+    description="Requires S3 bucket versioning to be Enabled.",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=_s3_bucket_versioning,
+)
+
+
+def _anyone(principal: Any) -> bool:
+    """Whether a statement's Principal is everyone: ``*`` or ``{"AWS": "*"}``."""
+    if principal == "*":
+        return True
+    if isinstance(principal, dict):
+        values = principal.get("AWS")
+        return values == "*" or (isinstance(values, list) and "*" in values)
+    return False
+
+
+def _s3_bucket_policy(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != BUCKET_POLICY:
+        return
+    who = _who(args.resource_type, args.name)
+    document = _iam.read(get(props(args), "policy"))
+    if document.unknown:
+        return
+    problems = _iam.problems(document, trust=False)
+    raw = document.raw.get("Statement") if isinstance(document.raw, dict) else None
+    raw_statements = [raw] if isinstance(raw, dict) else raw if isinstance(raw, list) else []
+    for statement, item in zip(document.statements, raw_statements, strict=False):
+        if isinstance(item, dict) and item.get("Principal") is None and item.get("NotPrincipal") is None:
+            problems.append(f"{statement.label}: a bucket policy statement needs a Principal")
+    for problem in problems:
+        report_violation(message(who, f"policy: {problem}",
+                                 "write the bucket policy as IAM JSON with Effect, Principal, Action and Resource"))
+    for statement in document.statements:
+        if statement.allows and _anyone(statement.principal) and not statement.conditions:
+            report_violation(message(
+                who,
+                f"policy ({statement.label}) allows {', '.join(statement.actions or statement.not_actions or ())} "
+                "to any principal (*) without a condition, which makes the bucket public",
+                "name the principals (account or role ARNs), or add a condition such as aws:PrincipalOrgID",
+            ))
+
+
+s3_bucket_policy = ResourceValidationPolicy(
+    name="s3-bucket-policy",
+    description="Prohibits S3 bucket policies that allow any principal without a condition.",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=_s3_bucket_policy,
+)
+
+
+def _s3_bucket_ownership(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != BUCKET_OWNERSHIP_CONTROLS:
+        return
+    ownership = get(props(args), "rule", "objectOwnership")
+    if ownership is UNKNOWN or ownership == "BucketOwnerEnforced":
+        return
+    report_violation(message(
+        _who(args.resource_type, args.name),
+        f"rule.objectOwnership is {show(ownership)} (allowed: BucketOwnerEnforced), so object ACLs stay in "
+        "force and objects written by others may not belong to the bucket owner",
+        'set rule.objectOwnership to "BucketOwnerEnforced" (ACLs off)',
+    ))
+
+
+s3_bucket_ownership = ResourceValidationPolicy(
+    name="s3-bucket-ownership",
+    description="Requires S3 object ownership BucketOwnerEnforced (ACLs disabled).",
+    enforcement_level=EnforcementLevel.ADVISORY,
+    validate=_s3_bucket_ownership,
+)
+
+
+def _expirations(rule: dict[str, Any]) -> list[Any]:
+    value = rule.get("expiration")
+    if isinstance(value, list):  # an older provider schema sends the one block as a list
+        return value
+    return [] if value is None else [value]
+
+
+def _s3_bucket_retention(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != BUCKET_LIFECYCLE:
+        return
+    minimum = config(args, "minRetentionDays", RETENTION_DEFAULTS["minRetentionDays"])
+    rules = get(props(args), "rules")
+    if not isinstance(rules, list):
+        return
+    who = _who(args.resource_type, args.name)
+    for index, rule in enumerate(rules):
+        if not isinstance(rule, dict) or rule.get("status") != "Enabled":
+            continue  # a Disabled rule expires nothing; an unknown status is not known to
+        for expiration in _expirations(rule):
+            if not isinstance(expiration, dict):
+                continue
+            days, date = whole(expiration.get("days")), expiration.get("date")
+            if days is not None and 0 < days < minimum:
+                report_violation(message(
+                    who,
+                    f"rules[{index}].expiration.days is {days}: output is deleted after {days} day(s), and this "
+                    f"stack keeps it at least {minimum} (0 or no expiration keeps it forever)",
+                    f"set expiration.days to at least {minimum} (outputBucket.expirationDays), or remove it",
+                ))
+            if isinstance(date, str) and date:
+                report_violation(message(
+                    who,
+                    f"rules[{index}].expiration.date is {show(date)}: from that day every object is deleted, "
+                    f"however recent, and this stack keeps output at least {minimum} day(s)",
+                    f"expire by age instead: expiration.days of at least {minimum}",
+                ))
+
+
+s3_bucket_retention = ResourceValidationPolicy(
+    name="s3-bucket-retention",
+    description="Requires S3 lifecycle rules to keep objects at least minRetentionDays before they expire.",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    config_schema=PolicyConfigSchema(
+        properties={"minRetentionDays": {"type": "integer", "minimum": 0,
+                                         "default": RETENTION_DEFAULTS["minRetentionDays"]}}
+    ),
+    validate=_s3_bucket_retention,
+)
+
+
+# ------------------------------------------------------------------------------------------------ stack
+
+
+def denies_insecure_transport(document: _iam.Document, bucket_name: Any) -> bool:
+    """Whether a bucket policy has a Deny of every S3 action for everyone when aws:SecureTransport is false,
+    on the bucket and its objects (checked when the bucket's name is known)."""
+    for statement in document.statements:
+        if statement.effect != "Deny" or not _anyone(statement.principal):
+            continue
+        if not any(_iam.action_matches(a, "s3:*") for a in statement.actions or ()):
+            continue
+        secure = statement.conditions.get("aws:securetransport", [])
+        if not any(op.lower() in ("bool", "boolifexists") and any(v.lower() == "false" for v in values)
+                   for op, values in secure):
+            continue
+        if not isinstance(bucket_name, str) or not bucket_name:
+            return True
+        arns = [f"arn:{p}:s3:::{bucket_name}" for p in _PARTITIONS]
+        covers = (any(_iam.arn_matches(r, arn) for r in statement.resources or () for arn in arns),
+                  any(_iam.arn_matches(r, f"{arn}/output/1") for r in statement.resources or () for arn in arns))
+        if all(covers):
+            return True
+    return False
+
+
+def _bucket_name(stack: Stack, bucket: PolicyResource) -> Any:
+    p = stack.props(bucket)
+    for key in ("bucket", "id"):
+        if isinstance(p.get(key), str) and p.get(key):
+            return p[key]
+    return UNKNOWN
+
+
+def _configurations(stack: Stack, bucket: PolicyResource, resource_type: str) -> tuple[list[PolicyResource], bool]:
+    """The resources of ``resource_type`` that configure ``bucket``, and whether some could not be placed."""
+    found, unsure = [], False
+    for item in stack.of_type(resource_type):
+        link = stack.linked(item, "bucket", BUCKET, keys=("id", "bucket"))
+        if link.resource is not None and link.resource.urn == bucket.urn:
+            found.append(item)
+        unsure = unsure or link.status == "unknown"
+    return found, unsure
+
+
+def _stack_bucket_safeguards(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    stack = Stack(args.resources)
+    for bucket in stack.of_type(BUCKET):
+        who = _who(BUCKET, bucket.name)
+        inline = stack.props(bucket)
+
+        def missing(what: str, fix: str, *, who: str = who, bucket: PolicyResource = bucket) -> None:
+            report_violation(message(who, what, fix), bucket.urn)
+
+        encryption, unsure = _configurations(stack, bucket, BUCKET_ENCRYPTION)
+        inline_sse = get(inline, "serverSideEncryptionConfiguration", "rule", "applyServerSideEncryptionByDefault",
+                         "sseAlgorithm")
+        if not encryption and not unsure and not isinstance(inline_sse, str) and inline_sse is not UNKNOWN:
+            missing("the bucket has no BucketServerSideEncryptionConfiguration, so nothing in the stack says how "
+                    "its objects are encrypted",
+                    "add a BucketServerSideEncryptionConfiguration with bucket set to this bucket's id (AES256 or "
+                    "aws:kms)")
+        blocks, unsure = _configurations(stack, bucket, BUCKET_PUBLIC_ACCESS_BLOCK)
+        if not blocks and not unsure:
+            missing("the bucket has no BucketPublicAccessBlock, so a policy or ACL could make output public",
+                    "add a BucketPublicAccessBlock with all four settings true and bucket set to this bucket's id")
+        versioning, unsure = _configurations(stack, bucket, BUCKET_VERSIONING)
+        inline_versioning = get(inline, "versioning", "enabled")
+        if not versioning and not unsure and inline_versioning is not True and inline_versioning is not UNKNOWN:
+            missing("the bucket has no BucketVersioning, so an overwritten or deleted output object is lost",
+                    'add a BucketVersioning with versioningConfiguration.status "Enabled"')
+        policies, unsure = _configurations(stack, bucket, BUCKET_POLICY)
+        documents = [(f"BucketPolicy '{p.name}'", _iam.read(get(stack.props(p), "policy"))) for p in policies]
+        if get(inline, "policy") is not None:
+            documents.append(("the bucket's own policy", _iam.read(get(inline, "policy"))))
+        if unsure or any(d.unknown for _, d in documents):
+            continue
+        name = _bucket_name(stack, bucket)
+        if not any(denies_insecure_transport(d, name) for _, d in documents):
+            where = ", ".join(label for label, _ in documents) or "no bucket policy"
+            missing(f"nothing denies requests made without TLS ({where}: no Deny of s3:* for Principal * on the "
+                    "bucket and its objects with Bool aws:SecureTransport false)",
+                    'add a BucketPolicy statement {"Effect": "Deny", "Principal": "*", "Action": "s3:*", '
+                    '"Resource": [<bucket arn>, "<bucket arn>/*"], "Condition": {"Bool": {"aws:SecureTransport": '
+                    '"false"}}}')
+
+
+stack_bucket_safeguards = StackValidationPolicy(
+    name="stack-bucket-safeguards",
+    description="Requires every S3 bucket to have encryption, a public access block, versioning and a policy "
+    "denying requests without TLS.",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=_stack_bucket_safeguards,
+)
+
+POLICIES = [
+    s3_bucket_force_destroy,
+    s3_bucket_protect,
+    s3_public_access_block,
+    s3_bucket_encryption,
+    s3_bucket_versioning,
+    s3_bucket_policy,
+    s3_bucket_ownership,
+    s3_bucket_retention,
+]
+
+STACK_POLICIES = [stack_bucket_safeguards]
