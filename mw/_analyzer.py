@@ -75,6 +75,9 @@ _DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
 _DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
+_ENV_CONFIG_LIMIT = 64 * 1024
+
+
 class PolicyPackError(RuntimeError):
     """A call to a running pack failed (a policy raised, or the pack died): a bug, not user input."""
 
@@ -513,8 +516,12 @@ class PolicyPackProcess:
         # As constructEnv in analyzer_plugin.go: the parent environment plus config and identity.
         env = dict(os.environ)
         values, _ = config_to_pulumi(self.config)
-        if values:
-            env["PULUMI_CONFIG"] = json.dumps(values)
+        encoded = json.dumps(values) if values else ""
+        # The CLI puts the stack config in the environment too, and Linux refuses a variable over 128 KiB
+        # (pulumi/pulumi#20402). ConfigureStack carries it over gRPC anyway, and pulumi-policy re-parses the
+        # variable on every call, so a large config goes by gRPC only.
+        if encoded and len(encoded) <= _ENV_CONFIG_LIMIT:
+            env["PULUMI_CONFIG"] = encoded
         env["PULUMI_ORGANIZATION"] = self.organization
         env["PULUMI_PROJECT"] = self.project
         env["PULUMI_STACK"] = self.stack

@@ -124,6 +124,7 @@ def parse(raw: Mapping[str, Any], source: str = "stack config", stack: str = "st
         if not _REGION.fullmatch(region):
             problems.append(Problem(f"regions[{index}]", f"{region!r} is not an AWS region name "
                                                          "(allowed: e.g. us-east-1)"))
+    _distinct_children(problems, windows, baselines)
     if role_args is not None:
         problems.extend(nest("serviceRole", role_args.problems()))
     problems.extend(nest("passRole", pass_role.problems()))
@@ -137,6 +138,28 @@ def parse(raw: Mapping[str, Any], source: str = "stack config", stack: str = "st
 
 
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
+
+
+def _distinct_children(problems: list[Problem], windows: list[MaintenanceWindowArgs],
+                       baselines: list[PatchBaselineArgs]) -> None:
+    """Children are named ``<parent>-<child>``, so ``web-db`` + ``fleet`` and ``web`` + ``db-fleet``
+    would be one Pulumi resource name twice, which the engine refuses; say so before it does."""
+    kinds = {
+        "target": [(f"windows[{w}].targets[{i}].name", f"{window.name}-{t.name}")
+                   for w, window in enumerate(windows) for i, t in enumerate(window.targets)],
+        "task": [(f"windows[{w}].tasks[{i}].name", f"{window.name}-{t.name}")
+                 for w, window in enumerate(windows) for i, t in enumerate(window.tasks)],
+        "patch group": [(f"patchBaselines[{b}].patchGroups[{i}]", f"{baseline.name}-{group}")
+                        for b, baseline in enumerate(baselines) for i, group in enumerate(baseline.patch_groups)],
+    }
+    for kind, named in kinds.items():
+        first: dict[str, str] = {}
+        for path, name in named:
+            if name in first:
+                problems.append(Problem(path, f"the {kind} resource would be named {name!r}, as {first[name]} "
+                                              "already is (names are <parent>-<child>); rename one of them"))
+            else:
+                first[name] = path
 
 
 def _unique(problems: list[Problem], key: str, names: list[Any]) -> None:

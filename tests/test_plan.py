@@ -132,3 +132,29 @@ def test_no_policy_skips_the_pack(capsys):
     code, out, _ = run_cli(capsys, "plan", "--project-dir", str(ROOT), "--no-policy")
     assert code == 0
     assert "Policies: not checked (--no-policy)" in out
+
+
+def test_two_policy_pack_processes_find_what_one_finds(monkeypatch, project):
+    def loosen(config):
+        config["maintenance-windows:windows"][1]["tasks"][0]["maxConcurrency"] = "50%"
+
+    edit_stack(project, "prod", loosen)
+    one = planning.plan("prod", project_dir=project, policies=True)
+    monkeypatch.setattr(planning, "SECOND_PACK_FROM", 1)
+    two = planning.plan("prod", project_dir=project, policies=True)
+    assert one.violations and two.violations == one.violations
+
+
+def test_a_config_error_in_a_config_too_large_for_the_environment_is_reported(capsys, project):
+    # The CLI passes the stack config to policy packs in one environment variable, which Linux caps at
+    # 128 KiB; the stand-in sends a large config over gRPC only, and the program's error is what is shown.
+    def huge(config):
+        window = config["maintenance-windows:windows"][0]
+        config["maintenance-windows:windows"] = [
+            {**window, "name": f"Window{i:03d}", "description": "x" * 200} for i in range(1400)]
+
+    edit_stack(project, "dev", huge)
+    for extra in ([], ["--no-policy"]):
+        code, _, err = run_cli(capsys, "plan", "--project-dir", str(project), *extra)
+        assert code == 2, err
+        assert "windows[0].description: " in err and "Traceback" not in err

@@ -1,0 +1,603 @@
+"""``make bench``: how fast ``mw plan`` is, what the project's structure costs, and the policy pack's share.
+
+Measured, in one run, on generated stacks of 1, 10, 100 and 500 windows (each with 2 tag targets and 3 Run
+Command tasks, plus the dev stack's service role and PassRole policy), in a temporary copy of the project:
+
+* ``mw plan --json`` as a user runs it, one fresh process per run: wall time, peak RSS of the plan process
+  and of the policy pack it starts (see ``_measure.py``), resources and deploy depth;
+* the program under the engine stand-in (``run_program``, in this process) against ``flat/__main__.py``,
+  which registers the same resources with the same inputs from the same config without components or
+  validation: the overhead ratio of the project's structure;
+* the floor, ``python -c "import pulumi, pulumi_aws"``, and the policy pack's start-up;
+* the policy pack through the analyzer protocol: ``Analyze`` per resource and ``AnalyzeStack`` over the
+  100-window stack, next to packs of no-op policies (what pulumi-policy itself costs).
+
+Every figure is a median. Results go to stdout as markdown (for the README), progress to stderr, and
+everything to ``benchmarks/results.json``. Targets are reported as PASS/MISS; the exit status is 0
+regardless (a benchmark measures, it does not assert).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = Path(__file__).resolve().parent
+FLAT = BENCH / "flat"
+RESULTS = BENCH / "results.json"
+PROJECT = "maintenance-windows"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What to measure and how often; each figure is the median of its runs."""
+
+    sizes: tuple[int, ...] = (1, 10, 100, 500)
+    # Fresh `mw plan` processes per stack; 500 windows takes seconds per run and 2 cores run them
+    # one at a time, so fewer there (keeps `make bench` to about 3 minutes).
+    repeats: Mapping[str | int, int] = field(default_factory=lambda: {"dev": 5, 1: 5, 10: 5, 100: 5, 500: 3})
+    fixed_repeats: int = 5  # import floor, pack start-up
+    overhead_sizes: tuple[int, ...] = (1, 10, 100)
+    overhead_repeats: int = 5
+    policy_windows: int = 100
+    policy_repeats: int = 5
+    reference_repeats: int = 3  # the no-op reference packs
+
+
+FULL = Settings()
+# `bench.py --quick`: a smoke run of every code path in well under a minute; its targets mean nothing.
+QUICK = Settings(sizes=(1, 10), repeats={"dev": 1, 1: 1, 10: 1}, fixed_repeats=1, overhead_sizes=(1, 10),
+                 overhead_repeats=1, policy_windows=10, policy_repeats=1, reference_repeats=1)
+# Linux refuses to exec with any single argv/env string longer than this (MAX_ARG_STRLEN, 32 pages);
+# the policy pack gets the whole stack config as one PULUMI_CONFIG variable.
+MAX_ARG_STRLEN = 32 * 4096
+
+TARGET_RATIO = 1.3  # ours / flat at 100 windows
+TARGET_500_S = 15.0
+TARGET_POLICY_MS = 1.0
+TARGET_DEPTH = 3
+TARGET_DEV_FACTOR = 2.5  # dev plan vs (import floor + pack start-up)
+TARGET_100_S = 5.0
+
+_DAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
+
+
+def log(message: str) -> None:
+    """Progress, on stderr so that stdout stays the pasteable report."""
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def median(values: Iterable[float]) -> float:
+    return statistics.median(list(values))
+
+
+# ------------------------------------------------------------------------------------------------ stacks
+
+
+def stack_config(windows: int) -> dict[str, Any]:
+    """A stack of ``windows`` windows, each with 2 tag targets and 3 Run Command tasks, clean under dev policy."""
+    items = []
+    for i in range(windows):
+        items.append({
+            "name": f"Patch-{i:04d}",
+            "schedule": f"cron(0 {i % 24} ? * {_DAYS[i % 7]} *)",
+            "duration": 3,
+            "cutoff": 1,
+            "targets": [
+                {"name": "WebServers", "tags": {"Workload": f"app-{i:04d}", "Role": "Web"}},
+                {"name": "Databases", "tags": {"Workload": f"app-{i:04d}", "Role": ["Db", "Cache"]}},
+            ],
+            "tasks": [
+                {"name": "Scan", "type": "RUN_COMMAND", "document": "AWS-RunPatchBaseline", "priority": 1,
+                 "targets": ["WebServers", "Databases"], "maxConcurrency": "10%", "maxErrors": "1",
+                 "parameters": {"Operation": "Scan"}},
+                {"name": "InstallWeb", "type": "RUN_COMMAND", "document": "AWS-RunPatchBaseline", "priority": 2,
+                 "targets": ["WebServers"], "maxConcurrency": "10%", "maxErrors": "1",
+                 "parameters": {"Operation": "Install"}},
+                {"name": "InstallDatabases", "type": "RUN_COMMAND", "document": "AWS-RunPatchBaseline",
+                 "priority": 3, "targets": ["Databases"], "maxConcurrency": 1, "maxErrors": 0,
+                 "parameters": {"Operation": "Install", "RebootOption": "NoReboot"}},
+            ],
+        })
+    return {
+        "aws:region": "us-east-1",
+        f"{PROJECT}:serviceRole": {"name": "SSMMaintenanceWindowRole"},
+        f"{PROJECT}:passRole": {"policyName": "SSMMaintenanceWindowPassRole", "groups": ["Administrators"]},
+        f"{PROJECT}:windows": items,
+    }
+
+
+def make_project(tmp: Path, sizes: Iterable[int]) -> Path:
+    """A copy of the project (program, dev stack, policy pack) with ``Pulumi.bench<N>.yaml`` stacks.
+
+    Each bench stack gets the dev policy config (``policies/config/bench<N>.json``), so ``mw plan`` runs
+    exactly as for ``dev``. The copy keeps the repository untouched.
+    """
+    project = tmp / "project"
+    project.mkdir()
+    for name in ("__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml"):
+        shutil.copy2(ROOT / name, project / name)
+    shutil.copytree(ROOT / "policies", project / "policies", ignore=shutil.ignore_patterns("__pycache__"))
+    dev_policy = project / "policies" / "config" / "dev.json"
+    for n in sizes:
+        text = yaml.safe_dump({"config": stack_config(n)}, sort_keys=False)
+        (project / f"Pulumi.bench{n}.yaml").write_text(text, encoding="utf-8")
+        shutil.copy2(dev_policy, project / "policies" / "config" / f"bench{n}.json")
+    return project
+
+
+def noop_pack(directory: Path, resource_policies: int, stack_policies: int) -> Path:
+    """A pack of policies that do nothing: what pulumi-policy costs for that many policies."""
+    directory.mkdir()
+    (directory / "PulumiPolicy.yaml").write_text("description: no-op policies\nversion: 0.0.0\nruntime: python\n",
+                                                encoding="utf-8")
+    (directory / "__main__.py").write_text(
+        "from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy, StackValidationPolicy\n"
+        "def noop(args, report):\n    pass\n"
+        "A = EnforcementLevel.ADVISORY\n"
+        f"PolicyPack(name='noop', policies="
+        f"[ResourceValidationPolicy(name=f'r{{i}}', description='no-op', validate=noop, enforcement_level=A)"
+        f" for i in range({resource_policies})]"
+        f" + [StackValidationPolicy(name=f's{{i}}', description='no-op', validate=noop, enforcement_level=A)"
+        f" for i in range({stack_policies})])\n", encoding="utf-8")
+    return directory
+
+
+def config_env_bytes(config: Mapping[str, Any]) -> int:
+    """Length of the ``PULUMI_CONFIG=...`` string the policy pack is started with."""
+    from mw._engine import config_to_pulumi
+
+    values, _ = config_to_pulumi(config)
+    return len("PULUMI_CONFIG=") + len(json.dumps(values).encode())
+
+
+# ------------------------------------------------------------------------------------------------ mw plan
+
+
+@dataclass
+class PlanFigures:
+    """``mw plan`` for one stack: medians over ``runs`` fresh processes."""
+
+    stack: str
+    windows: int | None
+    runs: int = 0
+    wall_s: float | None = None
+    wall_all_s: list[float] = field(default_factory=list)
+    plan_rss_mib: float | None = None
+    pack_rss_mib: float | None = None
+    resources: int | None = None
+    depth: int | None = None
+    mandatory: int | None = None
+    advisory: int | None = None
+    config_env_bytes: int | None = None
+    no_policy: bool = False
+    error: str | None = None
+
+
+def plan_once(project: Path, stack: str, *extra: str) -> tuple[float, dict[str, Any], dict[str, Any] | None, str]:
+    """One ``mw plan --json`` in a fresh process: (wall s, peak memory from ``_measure.py``, JSON or None, error)."""
+    fd, usage_file = tempfile.mkstemp(suffix=".json")
+    os.close(fd)
+    cmd = [sys.executable, str(BENCH / "_measure.py"), usage_file, "-m", "mw.cli", "plan", "--stack", stack,
+           "--project-dir", str(project), "--json", *extra]
+    try:
+        start = time.perf_counter()
+        proc = subprocess.run(cmd, cwd=project, capture_output=True, text=True, check=False)
+        wall = time.perf_counter() - start
+        text = Path(usage_file).read_text(encoding="utf-8")
+        usage = json.loads(text) if text else {}
+    finally:
+        os.unlink(usage_file)
+    # 0: clean or advisory only; 1 with JSON on stdout: a mandatory violation. Anything else failed.
+    if proc.returncode in (0, 1) and proc.stdout.strip():
+        return wall, usage, json.loads(proc.stdout), ""
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    return wall, usage, None, f"exit {proc.returncode}: {lines[-1].strip() if lines else 'no output'}"
+
+
+def measure_plan(project: Path, stack: str, windows: int | None, repeats: int, *extra: str) -> PlanFigures:
+    """``repeats`` runs of ``mw plan --stack stack --json``; stops at the first failure and records it."""
+    figures = PlanFigures(stack=stack, windows=windows, no_policy="--no-policy" in extra)
+    walls, plan_rss, pack_rss = [], [], []
+    for i in range(repeats):
+        wall, usage, result, error = plan_once(project, stack, *extra)
+        log(f"mw plan --stack {stack} {' '.join(extra)}: run {i + 1}/{repeats} {wall:.2f}s"
+            + (f" FAILED {error}" if error else ""))
+        if result is None:
+            figures.error = error
+            break  # a failure is deterministic; repeating it only costs time
+        walls.append(wall)
+        plan_rss.append(usage["self_hwm_kib"] / 1024)
+        if not figures.no_policy and usage.get("children_hwm_kib"):
+            pack_rss.append(usage["children_hwm_kib"] / 1024)
+        summary = result["summary"]
+        figures.resources, figures.depth = summary["resources"], summary["depth"]
+        figures.mandatory, figures.advisory = summary["mandatory"], summary["advisory"]
+    figures.runs = len(walls)
+    figures.wall_all_s = [round(w, 3) for w in walls]
+    if walls:
+        figures.wall_s = median(walls)
+        figures.plan_rss_mib = median(plan_rss)
+        figures.pack_rss_mib = median(pack_rss) if pack_rss else None
+    return figures
+
+
+# ------------------------------------------------------------------------------------------------ fixed costs
+
+
+def measure_floor(repeats: int) -> tuple[float, float]:
+    """``python -c "import pulumi, pulumi_aws"``: median wall s, and its peak RSS in MiB (one more run, measured)."""
+    command = "import pulumi, pulumi_aws"
+    walls = []
+    for _ in range(repeats + 1):  # the first run warms the page cache and is dropped
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", command], check=True)
+        walls.append(time.perf_counter() - start)
+    fd, usage_file = tempfile.mkstemp(suffix=".json")
+    os.close(fd)
+    try:
+        subprocess.run([sys.executable, str(BENCH / "_measure.py"), usage_file, "-c", command], check=True)
+        rss = json.loads(Path(usage_file).read_text(encoding="utf-8"))["self_hwm_kib"] / 1024
+    finally:
+        os.unlink(usage_file)
+    return median(walls[1:]), rss
+
+
+def measure_pack_startup(project: Path, config: Mapping[str, Any], repeats: int) -> float:
+    """``PolicyPackProcess.start``: spawn ``python -m pulumi.policy``, read its port, connect, configure."""
+    from mw._analyzer import PolicyPackProcess
+
+    times = []
+    for _ in range(repeats + 1):
+        pack = PolicyPackProcess(project / "policies", project=PROJECT, stack="dev", config=config,
+                                 policy_config=project / "policies" / "config" / "dev.json")
+        start = time.perf_counter()
+        try:
+            pack.start()
+            times.append(time.perf_counter() - start)
+        finally:
+            pack.close()
+    return median(times[1:])
+
+
+# ------------------------------------------------------------------------------------------------ overhead
+
+
+@dataclass
+class Overhead:
+    """``run_program`` of the real program and of ``flat/``, same config, interleaved in one process."""
+
+    windows: int
+    resources_ours: int
+    resources_flat: int
+    ours_s: float
+    flat_s: float
+    ratio: float
+    depth: int
+    same_inputs: bool
+
+
+def _normalized(run: Any) -> dict[tuple[str, str], Any]:
+    """Custom resources by (type, name) with their inputs; IDs (which derive from URNs) by resource name."""
+    ids = {r.id: r.name for r in run.resources if r.custom and r.id}
+
+    def fix(value: Any) -> Any:
+        if isinstance(value, str):
+            return f"<id of {ids[value]}>" if value in ids else value
+        if isinstance(value, dict):
+            return {k: fix(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [fix(v) for v in value]
+        return value
+
+    return {(r.type, r.name): fix(r.inputs) for r in run.resources if r.custom}
+
+
+def measure_overhead(project: Path, configs: Mapping[int, Mapping[str, Any]],
+                     settings: Settings) -> tuple[list[Overhead], Any]:
+    """Ratios per size, and the real program's last 100-window run (for the policy measurements)."""
+    from mw._engine import deploy_depth, run_program
+
+    def timed(directory: Path, n: int) -> tuple[float, Any]:
+        gc.collect()  # garbage from the previous run must not be collected on this one's clock
+        start = time.perf_counter()
+        run = run_program(directory, project=PROJECT, stack=f"bench{n}", config=configs[n])
+        return time.perf_counter() - start, run
+
+    # Warm-up: the first run of each program pays its imports, which `mw plan` figures already include.
+    timed(project, 1)
+    timed(FLAT, 1)
+    out: list[Overhead] = []
+    kept = None
+    for n in settings.overhead_sizes:
+        ours, flat = [], []
+        run_ours = run_flat = None
+        for i in range(settings.overhead_repeats):
+            # Alternate which goes first, so that drift within the process hits both alike.
+            pair = ((project, ours), (FLAT, flat)) if i % 2 == 0 else ((FLAT, flat), (project, ours))
+            for directory, times in pair:
+                seconds, run = timed(directory, n)
+                times.append(seconds)
+                if directory == FLAT:
+                    run_flat = run
+                else:
+                    run_ours = run
+        assert run_ours is not None and run_flat is not None
+        item = Overhead(
+            windows=n, resources_ours=len(run_ours.resources), resources_flat=len(run_flat.resources),
+            ours_s=median(ours), flat_s=median(flat), ratio=median(ours) / median(flat),
+            depth=deploy_depth(run_ours.resources), same_inputs=_normalized(run_ours) == _normalized(run_flat),
+        )
+        log(f"run_program {n} windows: ours {item.ours_s:.3f}s flat {item.flat_s:.3f}s ratio {item.ratio:.2f} "
+            f"same inputs: {item.same_inputs}")
+        out.append(item)
+        if n == settings.policy_windows:
+            kept = run_ours
+        del run_ours, run_flat
+    return out, kept
+
+
+# ------------------------------------------------------------------------------------------------ policy
+
+
+@dataclass
+class PolicyFigures:
+    """Analyze per resource (median over passes) and AnalyzeStack, for one pack."""
+
+    pack: str
+    resources: int
+    analyze_ms_per_resource: float
+    analyze_stack_s: float
+    passes: int
+
+
+def measure_pack(label: str, pack_dir: Path, run: Any, repeats: int, *, config: Mapping[str, Any] | None,
+                 policy_config: Path | None) -> tuple[PolicyFigures, Any]:
+    """Analyze every resource of ``run`` (as the engine does), ``repeats`` passes, then AnalyzeStack."""
+    from mw._analyzer import PolicyPackProcess
+
+    resources = run.engine_resources
+    per_resource, stack = [], []
+    with PolicyPackProcess(pack_dir, project=PROJECT, stack=run.stack_name, config=config,
+                           policy_config=policy_config) as pack:
+        info = pack.info()
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for r in resources:
+                pack.analyze(r, run.provider_of(r))
+            per_resource.append((time.perf_counter() - start) / len(resources) * 1000)
+            start = time.perf_counter()
+            pack.analyze_stack(resources, stack_urn=run.stack_urn)
+            stack.append(time.perf_counter() - start)
+    figures = PolicyFigures(label, len(resources), median(per_resource), median(stack), repeats)
+    log(f"policy {label}: {figures.analyze_ms_per_resource:.3f} ms/resource, "
+        f"AnalyzeStack {figures.analyze_stack_s:.3f}s")
+    return figures, info
+
+
+def measure_policy(project: Path, tmp: Path, run: Any, config: Mapping[str, Any],
+                   settings: Settings) -> list[PolicyFigures]:
+    """The pack as ``mw plan`` runs it, then the same without the stack config, then no-op packs."""
+    policy_config = project / "policies" / "config" / f"{run.stack_name}.json"
+    ours, info = measure_pack("this pack, as `mw plan` runs it", project / "policies", run, settings.policy_repeats,
+                              config=config, policy_config=policy_config)
+    bare, _ = measure_pack("this pack, no stack config in its environment", project / "policies", run,
+                           settings.reference_repeats, config=None, policy_config=policy_config)
+    resource_policies = sum(1 for p in info.policies if p.policy_type == "resource")
+    stack_policies = sum(1 for p in info.policies if p.policy_type == "stack")
+    same = noop_pack(tmp / "noop-same", resource_policies, stack_policies)
+    one = noop_pack(tmp / "noop-one", 1, 1)
+    noops, _ = measure_pack(f"{resource_policies} + {stack_policies} no-op policies (pulumi-policy alone)", same,
+                            run, settings.reference_repeats, config=None, policy_config=None)
+    floor, _ = measure_pack("1 + 1 no-op policies (protocol floor)", one, run, settings.reference_repeats, config=None,
+                            policy_config=None)
+    return [ours, bare, noops, floor]
+
+
+# ------------------------------------------------------------------------------------------------ report
+
+
+@dataclass
+class Target:
+    name: str
+    goal: str
+    measured: str
+    met: bool
+
+
+def machine() -> dict[str, Any]:
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = {}
+    for dist in ("pulumi", "pulumi-aws", "pulumi-policy", "protobuf", "grpcio"):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = None
+    return {"cpu": model, "cores": os.cpu_count(), "python": platform.python_version(),
+            "platform": platform.platform(), "packages": versions}
+
+
+def evaluate(plans: list[PlanFigures], overhead: list[Overhead], policy: list[PolicyFigures], floor_s: float,
+             startup_s: float) -> list[Target]:
+    by_stack = {p.stack: p for p in plans if not p.no_policy}
+
+    def plan_time(stack: str, limit: float) -> tuple[str, bool]:
+        p = by_stack.get(stack)
+        if p is None or p.wall_s is None:
+            return (f"failed ({p.error})" if p else "not run"), False
+        return f"{p.wall_s:.2f} s", p.wall_s < limit
+
+    targets = []
+    at100 = next((o for o in overhead if o.windows == 100), None)
+    targets.append(Target("program overhead vs flat, 100 windows", f"<= {TARGET_RATIO}x",
+                          f"{at100.ratio:.2f}x" if at100 else "not run", bool(at100 and at100.ratio <= TARGET_RATIO)))
+    text, met = plan_time("bench500", TARGET_500_S)
+    targets.append(Target("`mw plan`, 500 windows", f"< {TARGET_500_S:g} s", text, met))
+    text, met = plan_time("bench100", TARGET_100_S)
+    targets.append(Target("`mw plan`, 100 windows", f"< {TARGET_100_S:g} s", text, met))
+    ms = policy[0].analyze_ms_per_resource
+    targets.append(Target("policy pack, Analyze per resource", f"<= {TARGET_POLICY_MS:g} ms", f"{ms:.2f} ms",
+                          ms <= TARGET_POLICY_MS))
+    depths = {p.stack: p.depth for p in plans if p.depth is not None}
+    missing = sorted({p.stack for p in plans} - set(depths))
+    worst = max(depths.values(), default=None)
+    targets.append(Target("deploy depth, any size", f"<= {TARGET_DEPTH}",
+                          f"max {worst}" + (f" (unknown for {', '.join(missing)})" if missing else ""),
+                          worst is not None and worst <= TARGET_DEPTH and not missing))
+    dev = by_stack.get("dev")
+    budget = TARGET_DEV_FACTOR * (floor_s + startup_s)
+    targets.append(Target("`mw plan`, dev stack", f"<= {TARGET_DEV_FACTOR}x (import floor + pack start-up) "
+                                                  f"= {budget:.2f} s",
+                          f"{dev.wall_s:.2f} s ({dev.wall_s / (floor_s + startup_s):.2f}x)"
+                          if dev and dev.wall_s else "failed",
+                          bool(dev and dev.wall_s and dev.wall_s <= budget)))
+    return targets
+
+
+def _cell(value: Any, fmt: str = "{}") -> str:
+    return "-" if value is None else fmt.format(value)
+
+
+def render(info: dict[str, Any], plans: list[PlanFigures], overhead: list[Overhead], policy: list[PolicyFigures],
+           floor: tuple[float, float], startup_s: float, targets: list[Target], settings: Settings) -> str:
+    pkgs = ", ".join(f"{k} {v}" for k, v in info["packages"].items() if v)
+    out = [f"Machine: {info['cpu']}, {info['cores']} cores, Python {info['python']} ({info['platform']}); {pkgs}", ""]
+    out += ["`mw plan --json` (fresh process per run; median wall time; peak RSS of the plan process and of the "
+            "policy pack it starts):", "",
+            "| stack | windows | resources | deploy depth | violations (mandatory / advisory) | runs | wall time "
+            "| plan RSS | pack RSS | PULUMI_CONFIG |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for p in plans:
+        name = p.stack + (" `--no-policy`" if p.no_policy else "")
+        wall = _cell(p.wall_s, "{:.2f} s") if p.error is None else f"**failed**: {p.error}"
+        env = _cell(p.config_env_bytes, "{:,} B")
+        if p.config_env_bytes and p.config_env_bytes > MAX_ARG_STRLEN:
+            env += " (> 128 KiB)"
+        violations = "-" if p.mandatory is None or p.no_policy else f"{p.mandatory} / {p.advisory}"
+        out.append(f"| {name} | {_cell(p.windows)} | {_cell(p.resources)} | {_cell(p.depth)} | {violations} | "
+                   f"{p.runs} | {wall} | "
+                   f"{_cell(p.plan_rss_mib, '{:.0f} MiB')} | {_cell(p.pack_rss_mib, '{:.0f} MiB')} | {env} |")
+    out += ["", "Program under the engine stand-in (`run_program`, in-process, modules already imported; median of "
+            f"{settings.overhead_repeats}, interleaved) against `benchmarks/flat` (same resources and inputs, "
+            "no components, no validation):", "",
+            "| windows | resources (ours / flat) | ours | flat | ratio | same inputs |",
+            "| ---: | ---: | ---: | ---: | ---: | --- |"]
+    for o in overhead:
+        out.append(f"| {o.windows} | {o.resources_ours} / {o.resources_flat} | {o.ours_s:.3f} s | {o.flat_s:.3f} s | "
+                   f"{o.ratio:.2f}x | {'yes' if o.same_inputs else '**no**'} |")
+    out += ["", f"Policy pack over the {settings.policy_windows}-window stack through the analyzer protocol "
+            f"({policy[0].resources} resources incl. stack and provider):", "",
+            "| pack | Analyze per resource | AnalyzeStack | passes |", "| --- | ---: | ---: | ---: |"]
+    for p in policy:
+        out.append(f"| {p.pack} | {p.analyze_ms_per_resource:.2f} ms | {p.analyze_stack_s:.3f} s | {p.passes} |")
+    out += ["", "| fixed cost | median |", "| --- | ---: |",
+            f"| `python -c \"import pulumi, pulumi_aws\"` (floor) | {floor[0]:.3f} s, {floor[1]:.0f} MiB |",
+            f"| policy pack start-up (`PolicyPackProcess.start`: spawn, port line, connect, configure) | "
+            f"{startup_s:.3f} s |", "",
+            "| target | goal | measured | |", "| --- | --- | --- | --- |"]
+    for t in targets:
+        out.append(f"| {t.name} | {t.goal} | {t.measured} | {'PASS' if t.met else 'MISS'} |")
+    return "\n".join(out) + "\n"
+
+
+# ------------------------------------------------------------------------------------------------ main
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: 1 and 10 windows, one run each; results.json is left alone")
+    args = parser.parse_args(argv)
+    settings = QUICK if args.quick else FULL
+    began = time.perf_counter()
+    info = machine()
+    log(f"{info['cpu']}, {info['cores']} cores, Python {info['python']}")
+    from mw.config import load_stack_file
+
+    with tempfile.TemporaryDirectory(prefix="mw-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        project = make_project(tmp, settings.sizes)
+        configs = {n: load_stack_file(project / f"Pulumi.bench{n}.yaml") for n in settings.sizes}
+        dev_config = load_stack_file(project / "Pulumi.dev.yaml")
+
+        floor = measure_floor(settings.fixed_repeats)
+        log(f"floor: {floor[0]:.3f}s {floor[1]:.0f} MiB")
+        startup = measure_pack_startup(project, dev_config, settings.fixed_repeats)
+        log(f"pack start-up: {startup:.3f}s")
+
+        plan_once(project, "dev")  # warm-up: byte-compiles the pack copy, fills the page cache
+        plans = [measure_plan(project, "dev", None, settings.repeats["dev"])]
+        plans[0].config_env_bytes = config_env_bytes(dev_config)
+        for n in settings.sizes:
+            figures = measure_plan(project, f"bench{n}", n, settings.repeats[n])
+            figures.config_env_bytes = config_env_bytes(configs[n])
+            plans.append(figures)
+            if figures.error is not None:
+                # Still measure the program's side, and learn the stack's depth.
+                fallback = measure_plan(project, f"bench{n}", n, min(2, settings.repeats[n]), "--no-policy")
+                fallback.config_env_bytes = figures.config_env_bytes
+                plans.append(fallback)
+
+        overhead, policy_run = measure_overhead(project, configs, settings)
+        policy = measure_policy(project, tmp, policy_run, configs[settings.policy_windows], settings)
+
+    targets = evaluate(plans, overhead, policy, floor[0], startup)
+    elapsed = time.perf_counter() - began
+    sys.stdout.write(render(info, plans, overhead, policy, floor, startup, targets, settings))
+    print(f"\nBenchmark took {elapsed:.0f} s.")
+    results = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": info,
+        "elapsed_s": round(elapsed, 1),
+        "plan": [asdict(p) for p in plans],
+        "overhead": [asdict(o) for o in overhead],
+        "policy": [asdict(p) for p in policy],
+        "floor": {"import_s": floor[0], "import_rss_mib": floor[1], "pack_startup_s": startup},
+        "targets": [asdict(t) for t in targets],
+    }
+    if args.quick:
+        log(f"--quick: {RESULTS.relative_to(ROOT)} not written")
+    else:
+        RESULTS.write_text(json.dumps(_rounded(results), indent=2) + "\n", encoding="utf-8")
+        log(f"wrote {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+def _rounded(value: Any) -> Any:
+    """Floats to 4 digits: results.json is read by people and diffed in review."""
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
