@@ -9,11 +9,9 @@ import pulumi_aws as aws
 
 from mw._fields import checker
 from mw.errors import ConfigError, Problem
-from mw.limits import CLOUDWATCH_LOG_GROUP_NAME
+from mw.limits import CLOUDWATCH_LOG_GROUP_NAME, LOG_RETENTION_DAYS
 
-# The values CloudWatch Logs accepts for RetentionInDays (PutRetentionPolicy).
-RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
-                  3288, 3653)
+RETENTION_DAYS = LOG_RETENTION_DAYS
 
 
 @dataclass(frozen=True)

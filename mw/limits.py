@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Limit", "all_limits", "check", "describe_value"]
+__all__ = ["LOG_RETENTION_DAYS", "Limit", "all_limits", "check", "describe_value", "whole"]
 
 _KINDS = frozenset({"string", "blob", "integer", "list", "map", "enum"})
 
@@ -107,7 +107,7 @@ def describe_value(value: Any) -> str:
     return type(value).__name__
 
 
-def _whole(value: Any) -> int | None:
+def whole(value: Any) -> int | None:
     """An integer from an int or an integral float (the engine sends every number as a float)."""
     if isinstance(value, bool):
         return None
@@ -129,7 +129,7 @@ def check(limit: Limit, value: Any) -> str | None:
             return None
         return f"{shown} is not allowed (allowed: {limit.allowed})"
     if limit.kind == "integer":
-        number = _whole(value)
+        number = whole(value)
         if number is None:
             expected = "a whole number" if isinstance(value, (int, float)) and not isinstance(value, bool) else (
                 "a number")
@@ -340,3 +340,10 @@ PATCH_GROUP = Limit(
     python_pattern=rf"(?:[^\W_]|[{_UNICODE_SEPARATORS}_.:/=+\-@])*",
     rule="letters, numbers, spaces and _ . : / = + - @",
 )
+
+
+# --- CloudWatch Logs PutRetentionPolicy -----------------------------------------------------------
+
+# The values RetentionInDays accepts (CloudWatch Logs API Reference, PutRetentionPolicy); not an SSM shape.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+                      3288, 3653)

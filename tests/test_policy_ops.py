@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from mw_policies import cloudwatch, s3
 from policy_cases.harness import (
     DELETE,
+    EXPECTED_LEVELS,
     POLICIES,
     UNKNOWN_ARRAY,
     UNKNOWN_BOOL,
@@ -54,23 +55,23 @@ from mw.plan import plan
 M, A = "mandatory", "advisory"
 # The levels policies/README.md promises: AWS's limits and "nothing that can delete logs" mandatory everywhere,
 # security advisory in dev and mandatory in prod, best practice advisory.
-LEVELS: dict[str, tuple[str, str]] = {
-    "s3-bucket-force-destroy": (M, M),
-    "s3-bucket-protect": (A, M),
-    "s3-public-access-block": (A, M),
-    "s3-bucket-encryption": (M, M),
-    "s3-bucket-versioning": (A, M),
-    "s3-bucket-policy": (A, M),
-    "s3-bucket-ownership": (A, A),
-    "s3-bucket-retention": (A, M),
-    "sns-topic-encryption": (A, M),
-    "cloudwatch-log-retention-value": (M, M),
-    "cloudwatch-log-retention": (A, M),
-    "patch-baseline-limits": (M, M),
-    "patch-baseline-rejected-patches": (A, A),
-    "patch-group-limits": (M, M),
-    "stack-bucket-safeguards": (A, M),
-}
+LEVELS: dict[str, tuple[str, str]] = {rule: EXPECTED_LEVELS[rule] for rule in (
+    "s3-bucket-force-destroy",
+    "s3-bucket-protect",
+    "s3-public-access-block",
+    "s3-bucket-encryption",
+    "s3-bucket-versioning",
+    "s3-bucket-policy",
+    "s3-bucket-ownership",
+    "s3-bucket-retention",
+    "sns-topic-encryption",
+    "cloudwatch-log-retention-value",
+    "cloudwatch-log-retention",
+    "patch-baseline-limits",
+    "patch-baseline-rejected-patches",
+    "patch-group-limits",
+    "stack-bucket-safeguards",
+)}
 RESOURCE_RULES = [rule for rule in LEVELS if not rule.startswith("stack-")]
 
 NAME = "mw-output-123456789012"

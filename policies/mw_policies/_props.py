@@ -17,7 +17,7 @@ from typing import Any
 from pulumi_policy import ResourceValidationArgs
 from pulumi_policy.proxy import UnknownValueError
 
-from mw.limits import Limit, check, describe_value
+from mw.limits import Limit, check, describe_value, whole
 
 # The engine's placeholders for unknown values (pulumi_policy.proxy); a plain dict built by hand in a
 # test, or a value read past the proxies, carries these strings rather than raising.
@@ -104,17 +104,6 @@ def contains_unknown(value: Any) -> bool:
     if isinstance(value, list):
         return any(contains_unknown(v) for v in value)
     return False
-
-
-def whole(value: Any) -> int | None:
-    """An int from an int or an integral float (numbers arrive as floats); None for anything else."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return None
 
 
 def show(value: Any) -> str:

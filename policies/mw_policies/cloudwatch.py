@@ -10,14 +10,15 @@ from pulumi_policy import (
     ResourceValidationPolicy,
 )
 
+from mw.limits import LOG_RETENTION_DAYS
+
 from ._props import UNKNOWN, config, get, message, props, show, subject, whole
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 
 # The values CloudWatch Logs accepts for RetentionInDays (PutRetentionPolicy, CloudWatch Logs API Reference);
 # the provider also takes 0, its spelling of "no retention policy": events never expire.
-RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
-                  3288, 3653)
+RETENTION_DAYS = LOG_RETENTION_DAYS
 NEVER_EXPIRE = 0
 # A year of task output; stacks that keep less (dev) lower it in their policy config.
 RETENTION_DEFAULTS = {"minRetentionDays": 365}
