@@ -11,6 +11,7 @@ from mw._fields import checker
 from mw.errors import ConfigError, Problem
 from mw.limits import CLOUDWATCH_LOG_GROUP_NAME, LOG_RETENTION_DAYS
 
+OUTPUT_LOG_GROUP_TYPE = "maintenance-windows:cloudwatch:OutputLogGroup"
 RETENTION_DAYS = LOG_RETENTION_DAYS
 
 
@@ -58,9 +59,8 @@ class OutputLogGroup(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: OutputLogGroupArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         problems = args.problems()
-        if problems:
-            raise ConfigError(problems, source=f"log group {name!r}")
-        super().__init__("maintenance-windows:cloudwatch:OutputLogGroup", name, None, opts)
+        ConfigError.check(problems, f"log group {name!r}")
+        super().__init__(OUTPUT_LOG_GROUP_TYPE, name, None, opts)
         group = aws.cloudwatch.LogGroup(
             name, name=args.log_group_name, retention_in_days=args.retention_in_days, kms_key_id=args.kms_key_id,
             tags=args.tags, region=args.region, opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True))

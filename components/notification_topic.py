@@ -67,8 +67,7 @@ class NotificationTopic(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: NotificationTopicArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         problems = args.problems()
-        if problems:
-            raise ConfigError(problems, source=f"notification topic {name!r}")
+        ConfigError.check(problems, f"notification topic {name!r}")
         super().__init__(NOTIFICATION_TOPIC_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         topic = aws.sns.Topic(name, name=args.topic_name, kms_master_key_id=args.kms_master_key_id, tags=args.tags,

@@ -73,8 +73,7 @@ class OutputBucket(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: OutputBucketArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         problems = args.problems()
-        if problems:
-            raise ConfigError(problems, source=f"output bucket {name!r}")
+        ConfigError.check(problems, f"output bucket {name!r}")
         super().__init__(OUTPUT_BUCKET_TYPE, name, None, opts)
         # Every child: parented here and in the bucket's region.
         common: dict[str, Any] = {"opts": pulumi.ResourceOptions(parent=self), "region": args.region}

@@ -79,8 +79,7 @@ class PassRolePolicy(pulumi.ComponentResource):
         problems = args.problems()
         if args.role_arn is None:
             problems.append(Problem("roleArn", "required: the ARN of the role to let holders pass"))
-        if problems:
-            raise ConfigError(problems, source=f"PassRole policy {name!r}")
+        ConfigError.check(problems, f"PassRole policy {name!r}")
         super().__init__(PASS_ROLE_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.policy = aws.iam.Policy(

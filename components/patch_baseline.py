@@ -107,8 +107,7 @@ class PatchBaseline(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: PatchBaselineArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         problems = args.problems()
-        if problems:
-            raise ConfigError(problems, source=f"patch baseline {name!r}")
+        ConfigError.check(problems, f"patch baseline {name!r}")
         super().__init__(PATCH_BASELINE_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         baseline = aws.ssm.PatchBaseline(

@@ -92,8 +92,7 @@ class ServiceRole(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ServiceRoleArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         problems = args.problems()
-        if problems:
-            raise ConfigError(problems, source=f"service role {name!r}")
+        ConfigError.check(problems, f"service role {name!r}")
         super().__init__(SERVICE_ROLE_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))

@@ -142,8 +142,7 @@ class MaintenanceWindow(pulumi.ComponentResource):
     def __init__(self, name: str, args: MaintenanceWindowArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         problems = args.problems()
         problems += _missing_inputs(args)
-        if problems:
-            raise ConfigError(problems, source=f"maintenance window {name!r}")
+        ConfigError.check(problems, f"maintenance window {name!r}")
         super().__init__(WINDOW_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         window_name = args.name or name

@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from components.log_group import OutputLogGroupArgs
 from components.notification_topic import DEFAULT_KMS_KEY, NotificationTopicArgs
@@ -38,6 +38,7 @@ from components.window import MaintenanceWindowArgs
 from mw._fields import Fields, describe, join, nest, string_or_strings
 from mw.errors import ConfigError, Problem
 
+T = TypeVar("T")
 NAMESPACE = "maintenance-windows"
 TOP_KEYS = ("serviceRole", "passRole", "windows", "outputBucket", "notifications", "cloudWatchOutput",
             "patchBaselines", "regions")
@@ -131,8 +132,7 @@ def parse(raw: Mapping[str, Any], source: str = "stack config", stack: str = "st
     for key, args in (("outputBucket", bucket), ("notifications", topic), ("cloudWatchOutput", log_group)):
         if args is not None:
             problems.extend(nest(key, args.problems()))
-    if problems:
-        raise ConfigError(problems, source)
+    ConfigError.check(problems, source)
     return StackConfig(role_args, role_arn, pass_role, tuple(windows), bucket, topic, log_group, tuple(baselines),
                        regions)
 
@@ -298,7 +298,7 @@ def _task(f: Fields, shared: _Shared) -> TaskArgs | None:
         name=name,
         type=task_type,
         description=f.string("description"),
-        priority=_priority(f),
+        priority=_or(f.integer("priority"), 1),
         targets=f.strings("targets"),
         instance_ids=f.strings("instanceIds"),
         max_concurrency=_rate(f, "maxConcurrency"),
@@ -321,11 +321,6 @@ def _task(f: Fields, shared: _Shared) -> TaskArgs | None:
         input=_json_text(f, "input"),
         execution_name=f.string("executionName"),
     )
-
-
-def _priority(f: Fields) -> int:
-    value = f.integer("priority")
-    return 1 if value is None else value
 
 
 def _rate(f: Fields, key: str) -> str | None:
@@ -462,7 +457,7 @@ def _notification_topic(top: Fields) -> tuple[NotificationTopicArgs | None, tupl
     f = Fields(top.raw.get("notifications"), "notifications", top.problems, NOTIFICATIONS_KEYS)
     args = NotificationTopicArgs(
         topic_name=f.string("topicName"),
-        kms_master_key_id=_or_str(f.string("kmsMasterKeyId"), DEFAULT_KMS_KEY),
+        kms_master_key_id=_or(f.string("kmsMasterKeyId"), DEFAULT_KMS_KEY),
         email_subscriptions=f.strings("emailSubscriptions"),
         tags=_tags(f, "tags") or None,
     )
@@ -511,10 +506,6 @@ def _baseline(f: Fields) -> PatchBaselineArgs | None:
     )
 
 
-def _or(value: int | None, default: int) -> int:
-    return default if value is None else value
-
-
-def _or_str(value: str | None, default: str) -> str:
-    """``default`` only when the key is absent: an empty string is kept, so validation can reject it."""
+def _or(value: T | None, default: T) -> T:
+    """``default`` only when the key is absent: ``0`` or ``""`` is kept, so validation can judge it."""
     return default if value is None else value

@@ -36,6 +36,12 @@ class ConfigError(MWError):
         header = f"invalid {source}: {count} problem{'s' if count != 1 else ''}"
         super().__init__("\n".join([header, *(f"  - {p}" for p in self.problems)]))
 
+    @classmethod
+    def check(cls, problems: list[Problem], source: str) -> None:
+        """Raise one error listing ``problems``, if there are any."""
+        if problems:
+            raise cls(problems, source)
+
 
 class ScheduleError(MWError, ValueError):
     """A schedule expression AWS would reject, naming the field and the value received."""
