@@ -144,6 +144,20 @@ def make_project(tmp: Path, sizes: Iterable[int]) -> Path:
     return project
 
 
+def stock_servicer_pack(project: Path, tmp: Path) -> Path:
+    """A copy of the project's pack whose ``__main__.py`` does not install ``mw_policies._servicer``:
+    the same rules served by pulumi-policy's own servicer (the repository root stays its parent's
+    parent, as the pack expects, by copying into a sibling project)."""
+    copy = tmp / "stock-servicer" / "project"
+    shutil.copytree(project, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    main = copy / "policies" / "__main__.py"
+    text = main.read_text(encoding="utf-8")
+    if "\ninstall()\n" not in text:
+        raise SystemExit("benchmarks: policies/__main__.py no longer calls install(); update stock_servicer_pack")
+    main.write_text(text.replace("\ninstall()\n", "\n"), encoding="utf-8")
+    return copy / "policies"
+
+
 def noop_pack(directory: Path, resource_policies: int, stack_policies: int) -> Path:
     """A pack of policies that do nothing: what pulumi-policy costs for that many policies."""
     directory.mkdir()
@@ -401,6 +415,8 @@ def measure_policy(project: Path, tmp: Path, run: Any, config: Mapping[str, Any]
                               config=config, policy_config=policy_config)
     bare, _ = measure_pack("this pack, no stack config in its environment", project / "policies", run,
                            settings.reference_repeats, config=None, policy_config=policy_config)
+    stock, _ = measure_pack("this pack with pulumi-policy's own servicer", stock_servicer_pack(project, tmp), run,
+                            settings.reference_repeats, config=config, policy_config=policy_config)
     resource_policies = sum(1 for p in info.policies if p.policy_type == "resource")
     stack_policies = sum(1 for p in info.policies if p.policy_type == "stack")
     same = noop_pack(tmp / "noop-same", resource_policies, stack_policies)
@@ -409,7 +425,7 @@ def measure_policy(project: Path, tmp: Path, run: Any, config: Mapping[str, Any]
                             run, settings.reference_repeats, config=None, policy_config=None)
     floor, _ = measure_pack("1 + 1 no-op policies (protocol floor)", one, run, settings.reference_repeats, config=None,
                             policy_config=None)
-    return [ours, bare, noops, floor]
+    return [ours, bare, stock, noops, floor]
 
 
 # ------------------------------------------------------------------------------------------------ report

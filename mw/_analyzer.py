@@ -295,6 +295,55 @@ def reconcile_policy_config(info: AnalyzerInfo, config: Mapping[str, PolicyConfi
 _TYPE_NAMES = {bool: "boolean", str: "string", type(None): "null", dict: "object", list: "array"}
 
 
+def analyzer_info(resp: Any, manifest_version: str = "") -> AnalyzerInfo:
+    """An ``AnalyzerInfo`` from the pack's ``GetAnalyzerInfo`` response; ``manifest_version`` (from
+    ``PulumiPolicy.yaml``) wins over the version the pack reports, as in the CLI."""
+    kinds = {0: "unknown", 1: "resource", 2: "stack"}
+    severities = {1: "low", 2: "medium", 3: "high", 4: "critical"}
+    policies = []
+    for p in resp.policies:
+        schema = None
+        if p.HasField("configSchema"):
+            schema = {"properties": _struct_dict(p.configSchema.properties),
+                      "required": list(p.configSchema.required)}
+        policies.append(PolicyInfo(
+            name=p.name, description=p.description,
+            enforcement_level=_level_name(p.enforcementLevel),
+            policy_type=kinds.get(p.policy_type, "unknown"), display_name=p.displayName,
+            config_schema=schema, severity=severities.get(p.severity, ""),
+        ))
+    # An initial-config entry always carries a level: an unset enum reads as advisory (0),
+    # which the CLI then applies (a quirk of convertEnforcementLevel we mirror).
+    initial = {
+        k: PolicyConfig(_level_name(v.enforcementLevel), _struct_dict(v.properties) or None)
+        for k, v in resp.initialConfig.items()
+    }
+    return AnalyzerInfo(
+        name=resp.name, version=manifest_version or resp.version,
+        supports_config=resp.supportsConfig, policies=tuple(sorted(policies, key=lambda p: p.name)),
+        initial_config=initial, display_name=resp.displayName, description=resp.description,
+    )
+
+
+def configure_request(info: AnalyzerInfo, policy_config: Mapping[str, Any] | str | os.PathLike[str] | None,
+                      ) -> tuple[dict[str, PolicyConfig], Any]:
+    """The effective config of every policy (``policy_config`` reconciled with the pack's defaults, as the
+    CLI does) and the ``Configure`` request carrying it (None if there is nothing to send)."""
+    from pulumi.runtime.proto import analyzer_pb2
+
+    effective = reconcile_policy_config(info, load_policy_config(policy_config))
+    entries = {}
+    for key, value in effective.items():
+        if value.enforcement_level not in LEVELS:
+            raise MWError(f"policy config {key!r}: no valid enforcement level")
+        props = struct_pb2.Struct()
+        if value.properties:
+            props.update(value.properties)
+        entries[key] = analyzer_pb2.PolicyConfig(
+            enforcementLevel=_level_enum(value.enforcement_level), properties=props)
+    return effective, analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=entries) if entries else None
+
+
 def _json_type(value: Any) -> str:
     if isinstance(value, bool):
         return "boolean"
@@ -418,6 +467,38 @@ def _provider(provider: RegisteredResource | None) -> Any:
         return None
     return analyzer_pb2.AnalyzerProviderResource(
         urn=provider.urn, type=provider.type, name=provider.name, properties=provider.properties)
+
+
+def analyze_request(resource: RegisteredResource, provider: RegisteredResource | None = None) -> Any:
+    """The engine's ``Analyze`` request for a resource: its inputs, options and provider."""
+    from pulumi.runtime.proto import analyzer_pb2
+
+    return analyzer_pb2.AnalyzeRequest(
+        urn=resource.urn, type=resource.type, name=resource.name,
+        properties=resource.properties, options=_options(resource), provider=_provider(provider),
+    )
+
+
+def analyze_stack_request(resources: Iterable[RegisteredResource]) -> Any:
+    """The engine's ``AnalyzeStack`` request: every resource with its outputs (inputs where none were
+    recorded), parent, dependencies and property dependencies."""
+    from pulumi.runtime.proto import analyzer_pb2
+
+    resources = list(resources)
+    by_urn = {r.urn: r for r in resources}
+    return analyzer_pb2.AnalyzeStackRequest(resources=[
+        analyzer_pb2.AnalyzerResource(
+            urn=r.urn, type=r.type, name=r.name,
+            properties=r.outputs_struct if r.outputs_struct is not None else r.properties,
+            options=_options(r), provider=_provider(by_urn.get(r.provider_urn)),
+            parent=r.parent, dependencies=r.dependencies,
+            propertyDependencies={
+                k: analyzer_pb2.AnalyzerPropertyDependencies(urns=v)
+                for k, v in r.property_dependencies.items() if v
+            },
+        )
+        for r in resources
+    ])
 
 
 def _default_stack_urn(project: str, stack: str) -> str:
@@ -661,32 +742,7 @@ class PolicyPackProcess:
         ))
 
     def _read_info(self, manifest_version: str) -> AnalyzerInfo:
-        resp = self._call("GetAnalyzerInfo", empty_pb2.Empty())
-        kinds = {0: "unknown", 1: "resource", 2: "stack"}
-        severities = {1: "low", 2: "medium", 3: "high", 4: "critical"}
-        policies = []
-        for p in resp.policies:
-            schema = None
-            if p.HasField("configSchema"):
-                schema = {"properties": _struct_dict(p.configSchema.properties),
-                          "required": list(p.configSchema.required)}
-            policies.append(PolicyInfo(
-                name=p.name, description=p.description,
-                enforcement_level=_level_name(p.enforcementLevel),
-                policy_type=kinds.get(p.policy_type, "unknown"), display_name=p.displayName,
-                config_schema=schema, severity=severities.get(p.severity, ""),
-            ))
-        # An initial-config entry always carries a level: an unset enum reads as advisory (0),
-        # which the CLI then applies (a quirk of convertEnforcementLevel we mirror).
-        initial = {
-            k: PolicyConfig(_level_name(v.enforcementLevel), _struct_dict(v.properties) or None)
-            for k, v in resp.initialConfig.items()
-        }
-        return AnalyzerInfo(
-            name=resp.name, version=manifest_version or resp.version,
-            supports_config=resp.supportsConfig, policies=tuple(sorted(policies, key=lambda p: p.name)),
-            initial_config=initial, display_name=resp.displayName, description=resp.description,
-        )
+        return analyzer_info(self._call("GetAnalyzerInfo", empty_pb2.Empty()), manifest_version)
 
     def info(self) -> AnalyzerInfo:
         """The pack's metadata (``GetAnalyzerInfo``)."""
@@ -700,21 +756,9 @@ class PolicyPackProcess:
 
         Every policy gets its effective level and properties. Returns the effective config.
         """
-        from pulumi.runtime.proto import analyzer_pb2
-
-        info = self.info()
-        effective = reconcile_policy_config(info, load_policy_config(policy_config))
-        entries = {}
-        for key, value in effective.items():
-            if value.enforcement_level not in LEVELS:
-                raise MWError(f"policy config {key!r}: no valid enforcement level")
-            props = struct_pb2.Struct()
-            if value.properties:
-                props.update(value.properties)
-            entries[key] = analyzer_pb2.PolicyConfig(
-                enforcementLevel=_level_enum(value.enforcement_level), properties=props)
-        if entries:
-            self._call("Configure", analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=entries))
+        effective, request = configure_request(self.info(), policy_config)
+        if request is not None:
+            self._call("Configure", request)
         self.effective_config = effective
         return effective
 
@@ -740,36 +784,16 @@ class PolicyPackProcess:
     def analyze(self, resource: RegisteredResource,
                 provider: RegisteredResource | None = None) -> list[Violation]:
         """``Analyze`` one resource with its inputs, as the engine does before creating it."""
-        from pulumi.runtime.proto import analyzer_pb2
-
-        req = analyzer_pb2.AnalyzeRequest(
-            urn=resource.urn, type=resource.type, name=resource.name,
-            properties=resource.properties, options=_options(resource), provider=_provider(provider),
-        )
-        return self._results(self._call("Analyze", req), None, resource.urn)
+        return self._results(self._call("Analyze", analyze_request(resource, provider)), None, resource.urn)
 
     def analyze_stack(self, resources: Iterable[RegisteredResource], *,
                       stack_urn: str | None = None) -> list[Violation]:
         """``AnalyzeStack`` over the final state: outputs, parents and dependencies."""
-        from pulumi.runtime.proto import analyzer_pb2
-
         resources = list(resources)
         by_urn = {r.urn: r for r in resources}
         if stack_urn is None:
             stack_urn = next((r.urn for r in resources if r.type == STACK_TYPE), self.stack_urn)
-        items = []
-        for r in resources:
-            items.append(analyzer_pb2.AnalyzerResource(
-                urn=r.urn, type=r.type, name=r.name,
-                properties=r.outputs_struct if r.outputs_struct is not None else r.properties,
-                options=_options(r), provider=_provider(by_urn.get(r.provider_urn)),
-                parent=r.parent, dependencies=r.dependencies,
-                propertyDependencies={
-                    k: analyzer_pb2.AnalyzerPropertyDependencies(urns=v)
-                    for k, v in r.property_dependencies.items() if v
-                },
-            ))
-        resp = self._call("AnalyzeStack", analyzer_pb2.AnalyzeStackRequest(resources=items))
+        resp = self._call("AnalyzeStack", analyze_stack_request(resources))
         if resp is None:
             return []
         return self._results(resp, by_urn, stack_urn)

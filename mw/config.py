@@ -178,8 +178,10 @@ def load_stack_file(path: Path) -> dict[str, Any]:
     """The ``config:`` mapping of a ``Pulumi.<stack>.yaml`` file, as written (all namespaces)."""
     import yaml  # the program itself never reads files; only `mw` and tests do
 
+    # libyaml's loader when PyYAML has it: the same documents, about four times faster on large stack files.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
     except FileNotFoundError:
         raise ConfigError([Problem("", f"no such stack file: {path}")], str(path)) from None
     except yaml.YAMLError as err:

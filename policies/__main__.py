@@ -14,7 +14,11 @@ if _REPO_ROOT not in sys.path:
     sys.path.insert(1, _REPO_ROOT)
 
 from mw_policies import ALL_POLICIES, PACK_NAME  # noqa: E402
+from mw_policies._servicer import install  # noqa: E402
 from pulumi_policy import PolicyPack  # noqa: E402
+
+# Same results as pulumi-policy's own servicer, about 3x faster per resource (see mw_policies/_servicer.py).
+install()
 
 PolicyPack(
     name=PACK_NAME,

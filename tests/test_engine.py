@@ -199,6 +199,20 @@ def test_other_errors_propagate_unchanged(tmp_path: Path) -> None:
         run_program(tmp_path / "missing", project="p", stack="s", config={})
 
 
+def test_stack_traces_are_skipped_during_a_run_only(tmp_path: Path) -> None:
+    """The SDK's source-position walk is skipped while the program runs and restored afterwards."""
+    from pulumi.runtime import resource
+
+    original = resource._get_stack_trace
+    (tmp_path / "__main__.py").write_text(
+        "import pulumi\n"
+        "from pulumi.runtime import resource\n"
+        "pulumi.export('skipped', resource._get_stack_trace.__module__ != 'pulumi.runtime.resource')\n")
+    result = run_program(tmp_path, project="p", stack="s", config={})
+    assert result.outputs == {"skipped": True}
+    assert resource._get_stack_trace is original
+
+
 # -- creation order --------------------------------------------------------------------------------
 
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pulumi_policy import ResourceValidationArgs
-from pulumi_policy.proxy import UnknownValueError
+from pulumi_policy.proxy import UnknownValueError, _DictProxy
 
 from mw.limits import Limit, check, describe_value, whole
 
@@ -156,8 +156,26 @@ def config(args: Any, key: str, default: Any) -> Any:
 
 def props(args: ResourceValidationArgs | Any) -> dict[str, Any]:
     """The resource's properties as plain data (see :func:`plain`)."""
-    value = plain(args.props)
-    return value if isinstance(value, dict) else {}
+    return plain_props(args.props)
+
+
+_PLAIN = "_mw_plain"
+
+
+def plain_props(properties: Any) -> dict[str, Any]:
+    """``properties`` (a resource's) as a plain dict, ``{}`` if they are not a mapping.
+
+    Read once per pulumi_policy proxy: the pack's servicer hands the same read-only proxy to every rule
+    of a request, so the result is kept on it. Rules must not change what they get.
+    """
+    cached = getattr(properties, _PLAIN, None)
+    if cached is not None:
+        return cached
+    value = plain(properties)
+    value = value if isinstance(value, dict) else {}
+    if isinstance(properties, _DictProxy):
+        setattr(properties, _PLAIN, value)
+    return value
 
 
 def parse_json(value: Any) -> tuple[Any, str | None]:

@@ -17,7 +17,7 @@ from typing import Any
 from pulumi_policy import PolicyResource
 
 from . import _iam
-from ._props import UNKNOWN, get, plain
+from ._props import UNKNOWN, get, plain_props
 from .iam import POLICY, ROLE, ROLE_POLICY, ROLE_POLICY_ATTACHMENT, documents, is_service_role
 from .target import MAINTENANCE_WINDOW_TARGET
 from .task import MAINTENANCE_WINDOW_TASK
@@ -41,7 +41,7 @@ class Stack:
 
     def __init__(self, resources: Iterable[PolicyResource]) -> None:
         self.resources = list(resources)
-        self._props = {r.urn: _plain_props(r) for r in self.resources}
+        self._props = {r.urn: plain_props(r.props) for r in self.resources}
 
     def props(self, resource: PolicyResource) -> dict[str, Any]:
         return self._props.get(resource.urn, {})
@@ -197,6 +197,3 @@ class Stack:
         return is_service_role(self.props(role))
 
 
-def _plain_props(resource: PolicyResource) -> dict[str, Any]:
-    value = plain(resource.props)
-    return value if isinstance(value, dict) else {}

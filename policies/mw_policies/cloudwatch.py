@@ -7,12 +7,12 @@ from pulumi_policy import (
     PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
-    ResourceValidationPolicy,
 )
 
 from mw.limits import LOG_RETENTION_DAYS
 
 from ._props import UNKNOWN, config, get, message, props, show, subject, whole
+from ._typed import ResourceTypePolicy
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 
@@ -29,8 +29,6 @@ def _who(args: ResourceValidationArgs) -> str:
 
 
 def _cloudwatch_log_retention_value(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != LOG_GROUP:
-        return
     value = get(props(args), "retentionInDays")
     if value is None or value is UNKNOWN:
         return
@@ -43,17 +41,16 @@ def _cloudwatch_log_retention_value(args: ResourceValidationArgs, report_violati
         ))
 
 
-cloudwatch_log_retention_value = ResourceValidationPolicy(
+cloudwatch_log_retention_value = ResourceTypePolicy(
     name="cloudwatch-log-retention-value",
     description="Requires a log group retention that CloudWatch Logs accepts (1, 3, 5, ... 3653 days, or 0).",
+    resource_types=[LOG_GROUP],
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_cloudwatch_log_retention_value,
 )
 
 
 def _cloudwatch_log_retention(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != LOG_GROUP:
-        return
     minimum = config(args, "minRetentionDays", RETENTION_DEFAULTS["minRetentionDays"])
     days = whole(get(props(args), "retentionInDays"))
     # Absent or 0: the events never expire, which keeps them longer than any minimum.
@@ -68,9 +65,10 @@ def _cloudwatch_log_retention(args: ResourceValidationArgs, report_violation: Re
         ))
 
 
-cloudwatch_log_retention = ResourceValidationPolicy(
+cloudwatch_log_retention = ResourceTypePolicy(
     name="cloudwatch-log-retention",
     description="Requires log groups to keep events at least minRetentionDays (no retention keeps them forever).",
+    resource_types=[LOG_GROUP],
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=PolicyConfigSchema(
         properties={"minRetentionDays": {"type": "integer", "minimum": 0,

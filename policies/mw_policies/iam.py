@@ -13,11 +13,11 @@ from pulumi_policy import (
     PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
-    ResourceValidationPolicy,
 )
 
 from . import _iam
 from ._props import config, message, props, subject
+from ._typed import ResourceTypePolicy
 
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
@@ -27,6 +27,8 @@ GROUP_POLICY = "aws:iam/groupPolicy:GroupPolicy"
 ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 GROUP_POLICY_ATTACHMENT = "aws:iam/groupPolicyAttachment:GroupPolicyAttachment"
 USER_POLICY_ATTACHMENT = "aws:iam/userPolicyAttachment:UserPolicyAttachment"
+# The types whose properties hold policy documents (see documents()).
+DOCUMENT_TYPES = (ROLE, ROLE_POLICY, POLICY, USER_POLICY, GROUP_POLICY)
 
 SSM_PRINCIPAL = "ssm.amazonaws.com"
 PASS_ROLE = "iam:PassRole"
@@ -48,7 +50,7 @@ def documents(resource_type: str, p: dict[str, Any]) -> Iterator[tuple[str, Any,
             for index, item in enumerate(inline):
                 if isinstance(item, dict) and item.get("policy") is not None:
                     yield f"inlinePolicies[{index}].policy", item.get("policy"), False
-    elif resource_type in (ROLE_POLICY, POLICY, USER_POLICY, GROUP_POLICY):
+    elif resource_type in DOCUMENT_TYPES:
         yield "policy", p.get("policy"), False
 
 
@@ -79,18 +81,18 @@ def _iam_policy_document(args: ResourceValidationArgs, report_violation: ReportV
                                      "[{\"Effect\": ..., \"Action\": ..., \"Resource\"/\"Principal\": ...}]}"))
 
 
-iam_policy_document = ResourceValidationPolicy(
+iam_policy_document = ResourceTypePolicy(
     name="iam-policy-document",
     description="Requires every IAM policy document in the stack to be valid IAM JSON.",
+    resource_types=DOCUMENT_TYPES,
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_iam_policy_document,
 )
 
 
 def _service_role_trust(args: ResourceValidationArgs) -> _iam.Document | None:
-    """The parsed trust policy of a maintenance window service role, else None."""
-    if args.resource_type != ROLE:
-        return None
+    """The parsed trust policy of a role (the rules using it check roles only) if it is a maintenance window
+    service role, else None."""
     p = props(args)
     trust = _iam.read(p.get("assumeRolePolicy"))
     if trust.unknown or trust.error or not is_service_role(p):
@@ -118,9 +120,10 @@ def _iam_trusted_principals(args: ResourceValidationArgs, report_violation: Repo
             ))
 
 
-iam_trusted_principals = ResourceValidationPolicy(
+iam_trusted_principals = ResourceTypePolicy(
     name="iam-trusted-principals",
     description="Requires the maintenance window service role to trust only the allowed service principals.",
+    resource_types=[ROLE],
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=PolicyConfigSchema(
         properties={
@@ -154,10 +157,11 @@ def _iam_confused_deputy(args: ResourceValidationArgs, report_violation: ReportV
             ))
 
 
-iam_confused_deputy = ResourceValidationPolicy(
+iam_confused_deputy = ResourceTypePolicy(
     name="iam-confused-deputy",
     description="Requires an aws:SourceAccount or aws:SourceArn condition where the service role trusts "
     "Systems Manager.",
+    resource_types=[ROLE],
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_iam_confused_deputy,
 )
@@ -194,9 +198,10 @@ def _iam_passrole_resource(args: ResourceValidationArgs, report_violation: Repor
             ))
 
 
-iam_passrole_resource = ResourceValidationPolicy(
+iam_passrole_resource = ResourceTypePolicy(
     name="iam-passrole-resource",
     description="Prohibits granting iam:PassRole on * or on a wildcard ARN.",
+    resource_types=DOCUMENT_TYPES,
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_iam_passrole_resource,
 )
@@ -227,10 +232,11 @@ def _iam_passrole_condition(args: ResourceValidationArgs, report_violation: Repo
             ))
 
 
-iam_passrole_condition = ResourceValidationPolicy(
+iam_passrole_condition = ResourceTypePolicy(
     name="iam-passrole-condition",
     description="Requires every iam:PassRole grant to carry an iam:PassedToService condition naming an "
     "allowed service.",
+    resource_types=DOCUMENT_TYPES,
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=PolicyConfigSchema(
         properties={
@@ -268,9 +274,10 @@ def _iam_no_wildcard_actions(args: ResourceValidationArgs, report_violation: Rep
                 ))
 
 
-iam_no_wildcard_actions = ResourceValidationPolicy(
+iam_no_wildcard_actions = ResourceTypePolicy(
     name="iam-no-wildcard-actions",
     description="Prohibits the * action, service-wide svc:* actions and NotAction in allowing IAM statements.",
+    resource_types=DOCUMENT_TYPES,
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_iam_no_wildcard_actions,
 )

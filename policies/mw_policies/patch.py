@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs
 
 from mw import limits
 from mw.limits import Limit
 
 from ._props import UNKNOWN, get, limit_problem, message, props, show, subject
+from ._typed import ResourceTypePolicy
 
 PATCH_BASELINE = "aws:ssm/patchBaseline:PatchBaseline"
 PATCH_GROUP = "aws:ssm/patchGroup:PatchGroup"
@@ -71,24 +72,21 @@ def _baseline_problems(p: dict[str, Any]) -> Iterator[str]:
 
 
 def _patch_baseline_limits(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != PATCH_BASELINE:
-        return
     for problem in _baseline_problems(props(args)):
         report_violation(message(subject("PatchBaseline", args.name), problem, _FIX_BASELINE))
 
 
-patch_baseline_limits = ResourceValidationPolicy(
+patch_baseline_limits = ResourceTypePolicy(
     name="patch-baseline-limits",
     description="Requires a patch baseline within AWS's limits: name, operating system, at most 10 approval rules, "
     "approveAfterDays 0-360, compliance levels, patch filters and patch lists.",
+    resource_types=[PATCH_BASELINE],
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_patch_baseline_limits,
 )
 
 
 def _patch_baseline_rejected_patches(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != PATCH_BASELINE:
-        return
     p = props(args)
     rejected, action = p.get("rejectedPatches"), p.get("rejectedPatchesAction")
     if not isinstance(rejected, list) or not rejected or action is UNKNOWN or action == "BLOCK":
@@ -102,17 +100,16 @@ def _patch_baseline_rejected_patches(args: ResourceValidationArgs, report_violat
     ))
 
 
-patch_baseline_rejected_patches = ResourceValidationPolicy(
+patch_baseline_rejected_patches = ResourceTypePolicy(
     name="patch-baseline-rejected-patches",
     description="Requires rejectedPatchesAction BLOCK when a patch baseline rejects patches.",
+    resource_types=[PATCH_BASELINE],
     enforcement_level=EnforcementLevel.ADVISORY,
     validate=_patch_baseline_rejected_patches,
 )
 
 
 def _patch_group_limits(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != PATCH_GROUP:
-        return
     value = get(props(args), "patchGroup")
     if value is None:
         report_violation(message(subject("PatchGroup", args.name), "patchGroup is not set (AWS requires it)",
@@ -124,9 +121,10 @@ def _patch_group_limits(args: ResourceValidationArgs, report_violation: ReportVi
                                  "use 1 to 256 letters, numbers, spaces and _ . : / = + - @"))
 
 
-patch_group_limits = ResourceValidationPolicy(
+patch_group_limits = ResourceTypePolicy(
     name="patch-group-limits",
     description="Requires a patch group name within AWS's limits (1-256 letters, numbers, spaces, _.:/=+-@).",
+    resource_types=[PATCH_GROUP],
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_patch_group_limits,
 )

@@ -17,7 +17,6 @@ from pulumi_policy import (
     PolicyResource,
     ReportViolation,
     ResourceValidationArgs,
-    ResourceValidationPolicy,
     StackValidationArgs,
     StackValidationPolicy,
 )
@@ -25,6 +24,7 @@ from pulumi_policy import (
 from . import _iam
 from ._props import UNKNOWN, config, get, message, props, show, subject, whole
 from ._stack import Stack
+from ._typed import ResourceTypePolicy
 
 BUCKET = "aws:s3/bucket:Bucket"
 BUCKET_ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
@@ -60,8 +60,6 @@ def _who(resource_type: str, name: str) -> str:
 
 
 def _s3_bucket_force_destroy(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != BUCKET:
-        return
     if get(props(args), "forceDestroy") is True:
         report_violation(message(
             _who(BUCKET, args.name),
@@ -71,17 +69,16 @@ def _s3_bucket_force_destroy(args: ResourceValidationArgs, report_violation: Rep
         ))
 
 
-s3_bucket_force_destroy = ResourceValidationPolicy(
+s3_bucket_force_destroy = ResourceTypePolicy(
     name="s3-bucket-force-destroy",
     description="Prohibits forceDestroy on S3 buckets, which deletes every object when the bucket is destroyed.",
+    resource_types=[BUCKET],
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_s3_bucket_force_destroy,
 )
 
 
 def _s3_bucket_protect(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != BUCKET:
-        return
     options = getattr(args, "opts", None)
     if options is not None and not options.protect:
         report_violation(message(
@@ -92,17 +89,16 @@ def _s3_bucket_protect(args: ResourceValidationArgs, report_violation: ReportVio
         ))
 
 
-s3_bucket_protect = ResourceValidationPolicy(
+s3_bucket_protect = ResourceTypePolicy(
     name="s3-bucket-protect",
     description="Requires Pulumi's protect option on S3 buckets, so the stack cannot delete them.",
+    resource_types=[BUCKET],
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_s3_bucket_protect,
 )
 
 
 def _s3_public_access_block(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != BUCKET_PUBLIC_ACCESS_BLOCK:
-        return
     p = props(args)
     off = [f"{key} {show(p.get(key))}" for key in PUBLIC_ACCESS_SETTINGS
            if p.get(key) is not True and p.get(key) is not UNKNOWN]
@@ -115,9 +111,10 @@ def _s3_public_access_block(args: ResourceValidationArgs, report_violation: Repo
         ))
 
 
-s3_public_access_block = ResourceValidationPolicy(
+s3_public_access_block = ResourceTypePolicy(
     name="s3-public-access-block",
     description="Requires all four settings of an S3 public access block to be true.",
+    resource_types=[BUCKET_PUBLIC_ACCESS_BLOCK],
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_s3_public_access_block,
 )
@@ -132,8 +129,6 @@ def _encryption_defaults(rules: Any) -> list[tuple[str, Any]]:
 
 
 def _s3_bucket_encryption(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != BUCKET_ENCRYPTION:
-        return
     rules = get(props(args), "rules")
     if rules is UNKNOWN:
         return
@@ -162,18 +157,17 @@ def _s3_bucket_encryption(args: ResourceValidationArgs, report_violation: Report
                 "remove kmsMasterKeyId, or set sseAlgorithm to aws:kms"))
 
 
-s3_bucket_encryption = ResourceValidationPolicy(
+s3_bucket_encryption = ResourceTypePolicy(
     name="s3-bucket-encryption",
     description="Requires an S3 encryption configuration to set a default algorithm S3 accepts (AES256, aws:kms, "
     "aws:kms:dsse), with a KMS key only for KMS.",
+    resource_types=[BUCKET_ENCRYPTION],
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_s3_bucket_encryption,
 )
 
 
 def _s3_bucket_versioning(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != BUCKET_VERSIONING:
-        return
     status = get(props(args), "versioningConfiguration", "status")
     if status is UNKNOWN or status == "Enabled":
         return
@@ -185,9 +179,10 @@ def _s3_bucket_versioning(args: ResourceValidationArgs, report_violation: Report
     ))
 
 
-s3_bucket_versioning = ResourceValidationPolicy(
+s3_bucket_versioning = ResourceTypePolicy(
     name="s3-bucket-versioning",
     description="Requires S3 bucket versioning to be Enabled.",
+    resource_types=[BUCKET_VERSIONING],
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_s3_bucket_versioning,
 )
@@ -204,8 +199,6 @@ def _anyone(principal: Any) -> bool:
 
 
 def _s3_bucket_policy(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != BUCKET_POLICY:
-        return
     who = _who(args.resource_type, args.name)
     document = _iam.read(get(props(args), "policy"))
     if document.unknown:
@@ -229,17 +222,16 @@ def _s3_bucket_policy(args: ResourceValidationArgs, report_violation: ReportViol
             ))
 
 
-s3_bucket_policy = ResourceValidationPolicy(
+s3_bucket_policy = ResourceTypePolicy(
     name="s3-bucket-policy",
     description="Prohibits S3 bucket policies that allow any principal without a condition.",
+    resource_types=[BUCKET_POLICY],
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_s3_bucket_policy,
 )
 
 
 def _s3_bucket_ownership(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != BUCKET_OWNERSHIP_CONTROLS:
-        return
     ownership = get(props(args), "rule", "objectOwnership")
     if ownership is UNKNOWN or ownership == "BucketOwnerEnforced":
         return
@@ -251,9 +243,10 @@ def _s3_bucket_ownership(args: ResourceValidationArgs, report_violation: ReportV
     ))
 
 
-s3_bucket_ownership = ResourceValidationPolicy(
+s3_bucket_ownership = ResourceTypePolicy(
     name="s3-bucket-ownership",
     description="Requires S3 object ownership BucketOwnerEnforced (ACLs disabled).",
+    resource_types=[BUCKET_OWNERSHIP_CONTROLS],
     enforcement_level=EnforcementLevel.ADVISORY,
     validate=_s3_bucket_ownership,
 )
@@ -267,8 +260,6 @@ def _expirations(rule: dict[str, Any]) -> list[Any]:
 
 
 def _s3_bucket_retention(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != BUCKET_LIFECYCLE:
-        return
     minimum = config(args, "minRetentionDays", RETENTION_DEFAULTS["minRetentionDays"])
     rules = get(props(args), "rules")
     if not isinstance(rules, list):
@@ -297,9 +288,10 @@ def _s3_bucket_retention(args: ResourceValidationArgs, report_violation: ReportV
                 ))
 
 
-s3_bucket_retention = ResourceValidationPolicy(
+s3_bucket_retention = ResourceTypePolicy(
     name="s3-bucket-retention",
     description="Requires S3 lifecycle rules to keep objects at least minRetentionDays before they expire.",
+    resource_types=[BUCKET_LIFECYCLE],
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=PolicyConfigSchema(
         properties={"minRetentionDays": {"type": "integer", "minimum": 0,

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs
 
 from ._props import UNKNOWN, get, message, props, show, subject
+from ._typed import ResourceTypePolicy
 
 TOPIC = "aws:sns/topic:Topic"
 
 
 def _sns_topic_encryption(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != TOPIC:
-        return
     key = get(props(args), "kmsMasterKeyId")
     if key is UNKNOWN or (isinstance(key, str) and key.strip()):
         return
@@ -23,9 +22,10 @@ def _sns_topic_encryption(args: ResourceValidationArgs, report_violation: Report
     ))
 
 
-sns_topic_encryption = ResourceValidationPolicy(
+sns_topic_encryption = ResourceTypePolicy(
     name="sns-topic-encryption",
     description="Requires SNS topics to be encrypted with a KMS key (kmsMasterKeyId).",
+    resource_types=[TOPIC],
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_sns_topic_encryption,
 )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs
 
 from mw import limits
 
 from ._props import UNKNOWN, limit_problem, message, props, show, subject
+from ._typed import ResourceTypePolicy
 
 MAINTENANCE_WINDOW_TARGET = "aws:ssm/maintenanceWindowTarget:MaintenanceWindowTarget"
 
@@ -38,8 +39,6 @@ def _pairs(value: Any) -> list[tuple[int, Any, Any]]:
 
 
 def _target_resource_type(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != MAINTENANCE_WINDOW_TARGET:
-        return
     p = props(args)
     resource_type = p.get("resourceType")
     if resource_type is UNKNOWN:
@@ -64,9 +63,10 @@ def _target_resource_type(args: ResourceValidationArgs, report_violation: Report
             ))
 
 
-target_resource_type = ResourceValidationPolicy(
+target_resource_type = ResourceTypePolicy(
     name="target-resource-type",
     description="Requires a target resource type of INSTANCE or RESOURCE_GROUP that matches its target keys.",
+    resource_types=[MAINTENANCE_WINDOW_TARGET],
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_target_resource_type,
 )
@@ -77,8 +77,6 @@ _FIX_KEY = (
 
 
 def _target_targets(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != MAINTENANCE_WINDOW_TARGET:
-        return
     targets = props(args).get("targets")
     if targets is UNKNOWN:
         return
@@ -136,17 +134,16 @@ def _check_values(args: ResourceValidationArgs, report_violation: ReportViolatio
                                          "(mi-...)"))
 
 
-target_targets = ResourceValidationPolicy(
+target_targets = ResourceTypePolicy(
     name="target-targets",
     description="Requires 1 to 5 valid target key/value pairs, each with 1 to 50 non-empty values.",
+    resource_types=[MAINTENANCE_WINDOW_TARGET],
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_target_targets,
 )
 
 
 def _target_name_description(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != MAINTENANCE_WINDOW_TARGET:
-        return
     p = props(args)
     checks = (
         (limits.WINDOW_NAME, "name", "use 3 to 128 letters, digits, '_', '-' or '.'"),
@@ -160,9 +157,10 @@ def _target_name_description(args: ResourceValidationArgs, report_violation: Rep
             report_violation(message(_who(args), problem, fix))
 
 
-target_name_description = ResourceValidationPolicy(
+target_name_description = ResourceTypePolicy(
     name="target-name-description",
     description="Requires a target name, description and owner information within AWS's limits.",
+    resource_types=[MAINTENANCE_WINDOW_TARGET],
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_target_name_description,
 )

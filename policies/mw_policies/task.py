@@ -15,12 +15,12 @@ from pulumi_policy import (
     PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
-    ResourceValidationPolicy,
 )
 
 from mw import limits
 
 from ._props import UNKNOWN, config, get, limit_problem, message, props, show, subject
+from ._typed import ResourceTypePolicy
 
 MAINTENANCE_WINDOW_TASK = "aws:ssm/maintenanceWindowTask:MaintenanceWindowTask"
 
@@ -67,8 +67,6 @@ def _report_limits(args: ResourceValidationArgs, report_violation: ReportViolati
 # --- task type and ARN ----------------------------------------------------------------------------
 
 def _task_type(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != MAINTENANCE_WINDOW_TASK:
-        return
     p = props(args)
     task_type, task_arn = p.get("taskType"), p.get("taskArn")
     if task_type is None:
@@ -99,9 +97,10 @@ def _task_type(args: ResourceValidationArgs, report_violation: ReportViolation) 
             ))
 
 
-task_type = ResourceValidationPolicy(
+task_type = ResourceTypePolicy(
     name="task-type",
     description="Requires a valid task type and task ARN, with invocation parameters for that type only.",
+    resource_types=[MAINTENANCE_WINDOW_TASK],
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_task_type,
 )
@@ -110,8 +109,6 @@ task_type = ResourceValidationPolicy(
 # --- maxConcurrency / maxErrors format --------------------------------------------------------------
 
 def _task_rate_control_format(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != MAINTENANCE_WINDOW_TASK:
-        return
     p = props(args)
     has_targets = _has_targets(p.get("targets"))
     for limit, field in ((limits.MAX_CONCURRENCY, "maxConcurrency"), (limits.MAX_ERRORS, "maxErrors")):
@@ -134,10 +131,11 @@ def _task_rate_control_format(args: ResourceValidationArgs, report_violation: Re
             report_violation(message(_who(args), problem, f"set {field} to e.g. '1' or '10%'"))
 
 
-task_rate_control_format = ResourceValidationPolicy(
+task_rate_control_format = ResourceTypePolicy(
     name="task-rate-control-format",
     description="Requires maxConcurrency and maxErrors in AWS's format on tasks with targets, and neither "
     "on tasks without.",
+    resource_types=[MAINTENANCE_WINDOW_TASK],
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_task_rate_control_format,
 )
@@ -146,8 +144,6 @@ task_rate_control_format = ResourceValidationPolicy(
 # --- targets ------------------------------------------------------------------------------------------
 
 def _task_targets(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != MAINTENANCE_WINDOW_TASK:
-        return
     p = props(args)
     targets, task_kind = p.get("targets"), p.get("taskType")
     if targets is UNKNOWN:
@@ -203,9 +199,10 @@ def _task_targets(args: ResourceValidationArgs, report_violation: ReportViolatio
         ))
 
 
-task_targets = ResourceValidationPolicy(
+task_targets = ResourceTypePolicy(
     name="task-targets",
     description="Requires Run Command tasks to have targets, and at most 5 target pairs and 10 window targets.",
+    resource_types=[MAINTENANCE_WINDOW_TASK],
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_task_targets,
 )
@@ -214,51 +211,48 @@ task_targets = ResourceValidationPolicy(
 # --- priority, cutoff behavior, name and description -------------------------------------------------
 
 def _task_priority(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != MAINTENANCE_WINDOW_TASK:
-        return
     priority = props(args).get("priority")
     problem = None if priority is None else limit_problem(limits.TASK_PRIORITY, "priority", priority)
     if problem:
         report_violation(message(_who(args), problem, "set priority to a whole number from 0 (runs first)"))
 
 
-task_priority = ResourceValidationPolicy(
+task_priority = ResourceTypePolicy(
     name="task-priority",
     description="Requires a task priority that is a whole number from 0.",
+    resource_types=[MAINTENANCE_WINDOW_TASK],
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_task_priority,
 )
 
 
 def _task_cutoff_behavior(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != MAINTENANCE_WINDOW_TASK:
-        return
     behavior = props(args).get("cutoffBehavior")
     problem = None if behavior is None else limit_problem(limits.TASK_CUTOFF_BEHAVIOR, "cutoffBehavior", behavior)
     if problem:
         report_violation(message(_who(args), problem, "set cutoffBehavior to CONTINUE_TASK or CANCEL_TASK"))
 
 
-task_cutoff_behavior = ResourceValidationPolicy(
+task_cutoff_behavior = ResourceTypePolicy(
     name="task-cutoff-behavior",
     description="Requires a task cutoff behavior of CONTINUE_TASK or CANCEL_TASK.",
+    resource_types=[MAINTENANCE_WINDOW_TASK],
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_task_cutoff_behavior,
 )
 
 
 def _task_name_description(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != MAINTENANCE_WINDOW_TASK:
-        return
     _report_limits(args, report_violation, props(args), "task", (
         (limits.WINDOW_NAME, "name", "use 3 to 128 letters, digits, '_', '-' or '.'"),
         (limits.WINDOW_DESCRIPTION, "description", "shorten the description to 128 characters, or remove it"),
     ))
 
 
-task_name_description = ResourceValidationPolicy(
+task_name_description = ResourceTypePolicy(
     name="task-name-description",
     description="Requires a task name and description within AWS's length and characters.",
+    resource_types=[MAINTENANCE_WINDOW_TASK],
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_task_name_description,
 )
@@ -270,8 +264,6 @@ _RUN_COMMAND = "taskInvocationParameters.runCommandParameters"
 
 
 def _task_run_command_parameters(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != MAINTENANCE_WINDOW_TASK:
-        return
     block = get(props(args), "taskInvocationParameters", "runCommandParameters")
     if not isinstance(block, dict):
         return
@@ -308,18 +300,17 @@ def _task_run_command_parameters(args: ResourceValidationArgs, report_violation:
                                          "name the document parameter, e.g. Operation"))
 
 
-task_run_command_parameters = ResourceValidationPolicy(
+task_run_command_parameters = ResourceTypePolicy(
     name="task-run-command-parameters",
     description="Requires Run Command parameters within AWS's limits: timeout, document version, "
     "notifications, S3 output and CloudWatch output.",
+    resource_types=[MAINTENANCE_WINDOW_TASK],
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_task_run_command_parameters,
 )
 
 
 def _task_automation_parameters(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != MAINTENANCE_WINDOW_TASK:
-        return
     block = get(props(args), "taskInvocationParameters", "automationParameters")
     if not isinstance(block, dict):
         return
@@ -352,17 +343,16 @@ def _task_automation_parameters(args: ResourceValidationArgs, report_violation: 
                 report_violation(message(_who(args), problem, "pass values of 1 to 512 characters"))
 
 
-task_automation_parameters = ResourceValidationPolicy(
+task_automation_parameters = ResourceTypePolicy(
     name="task-automation-parameters",
     description="Requires Automation parameters within AWS's limits: document version and runbook parameters.",
+    resource_types=[MAINTENANCE_WINDOW_TASK],
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_task_automation_parameters,
 )
 
 
 def _task_lambda_parameters(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != MAINTENANCE_WINDOW_TASK:
-        return
     _report_limits(args, report_violation, get(props(args), "taskInvocationParameters", "lambdaParameters"),
                    "taskInvocationParameters.lambdaParameters", (
         (limits.LAMBDA_PAYLOAD, "payload", "keep the payload at most 4096 bytes; pass a pointer (an S3 key, "
@@ -372,17 +362,16 @@ def _task_lambda_parameters(args: ResourceValidationArgs, report_violation: Repo
     ))
 
 
-task_lambda_parameters = ResourceValidationPolicy(
+task_lambda_parameters = ResourceTypePolicy(
     name="task-lambda-parameters",
     description="Requires Lambda parameters within AWS's limits: a payload of at most 4096 bytes.",
+    resource_types=[MAINTENANCE_WINDOW_TASK],
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_task_lambda_parameters,
 )
 
 
 def _task_step_functions_parameters(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != MAINTENANCE_WINDOW_TASK:
-        return
     _report_limits(args, report_violation, get(props(args), "taskInvocationParameters", "stepFunctionsParameters"),
                    "taskInvocationParameters.stepFunctionsParameters", (
         (limits.STEP_FUNCTIONS_INPUT, "input", "keep the input at most 4096 characters"),
@@ -391,9 +380,10 @@ def _task_step_functions_parameters(args: ResourceValidationArgs, report_violati
     ))
 
 
-task_step_functions_parameters = ResourceValidationPolicy(
+task_step_functions_parameters = ResourceTypePolicy(
     name="task-step-functions-parameters",
     description="Requires Step Functions parameters within AWS's limits: input size and execution name.",
+    resource_types=[MAINTENANCE_WINDOW_TASK],
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_task_step_functions_parameters,
 )
@@ -402,8 +392,6 @@ task_step_functions_parameters = ResourceValidationPolicy(
 # --- security and operations -------------------------------------------------------------------------
 
 def _task_service_role(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != MAINTENANCE_WINDOW_TASK:
-        return
     role = props(args).get("serviceRoleArn")
     if role is UNKNOWN:
         return
@@ -422,17 +410,16 @@ def _task_service_role(args: ResourceValidationArgs, report_violation: ReportVio
             "broader permissions than a maintenance window needs", fix))
 
 
-task_service_role = ResourceValidationPolicy(
+task_service_role = ResourceTypePolicy(
     name="task-service-role",
     description="Requires every task to name its own maintenance window service role.",
+    resource_types=[MAINTENANCE_WINDOW_TASK],
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_task_service_role,
 )
 
 
 def _task_notification_role(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != MAINTENANCE_WINDOW_TASK:
-        return
     block = get(props(args), "taskInvocationParameters", "runCommandParameters")
     if not isinstance(block, dict):
         return
@@ -457,9 +444,10 @@ def _task_notification_role(args: ResourceValidationArgs, report_violation: Repo
         ))
 
 
-task_notification_role = ResourceValidationPolicy(
+task_notification_role = ResourceTypePolicy(
     name="task-notification-role",
     description="Requires a Run Command notification role exactly when SNS notifications are configured.",
+    resource_types=[MAINTENANCE_WINDOW_TASK],
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_task_notification_role,
 )
@@ -471,8 +459,6 @@ RATE_CONTROL_DEFAULTS = {"maxConcurrencyPercent": 25, "maxConcurrencyCount": 10,
 
 
 def _task_rate_control(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != MAINTENANCE_WINDOW_TASK:
-        return
     p = props(args)
     settings = {key: config(args, key, default) for key, default in RATE_CONTROL_DEFAULTS.items()}
     ceilings = {
@@ -498,9 +484,10 @@ def _task_rate_control(args: ResourceValidationArgs, report_violation: ReportVio
             ))
 
 
-task_rate_control = ResourceValidationPolicy(
+task_rate_control = ResourceTypePolicy(
     name="task-rate-control",
     description="Requires task rate control within the stack's ceilings (by default 25% concurrency, 10% errors).",
+    resource_types=[MAINTENANCE_WINDOW_TASK],
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=PolicyConfigSchema(
         properties={

@@ -9,13 +9,13 @@ from pulumi_policy import (
     PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
-    ResourceValidationPolicy,
 )
 
 from mw import limits, schedule
 from mw.errors import ScheduleError
 
 from ._props import UNKNOWN, config, get, limit_problem, message, props, show, subject, whole
+from ._typed import ResourceTypePolicy
 
 MAINTENANCE_WINDOW = "aws:ssm/maintenanceWindow:MaintenanceWindow"
 
@@ -30,8 +30,6 @@ def _who(args: ResourceValidationArgs) -> str:
 
 
 def _window_duration(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != MAINTENANCE_WINDOW:
-        return
     duration = props(args).get("duration")
     if duration is None:
         report_violation(message(_who(args), "duration is not set (AWS requires it)",
@@ -42,17 +40,16 @@ def _window_duration(args: ResourceValidationArgs, report_violation: ReportViola
         report_violation(message(_who(args), problem, "set duration to a whole number of hours from 1 to 24"))
 
 
-window_duration = ResourceValidationPolicy(
+window_duration = ResourceTypePolicy(
     name="window-duration",
     description="Requires a maintenance window duration of 1 to 24 whole hours.",
+    resource_types=[MAINTENANCE_WINDOW],
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_window_duration,
 )
 
 
 def _window_cutoff(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != MAINTENANCE_WINDOW:
-        return
     p = props(args)
     cutoff, duration = p.get("cutoff"), p.get("duration")
     if cutoff is None:
@@ -72,9 +69,10 @@ def _window_cutoff(args: ResourceValidationArgs, report_violation: ReportViolati
         ))
 
 
-window_cutoff = ResourceValidationPolicy(
+window_cutoff = ResourceTypePolicy(
     name="window-cutoff",
     description="Requires a maintenance window cutoff of 0 to 23 whole hours, less than its duration.",
+    resource_types=[MAINTENANCE_WINDOW],
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_window_cutoff,
 )
@@ -85,8 +83,6 @@ TASK_TIME_DEFAULTS = {"minDurationHours": 1, "minTaskHours": 1}
 
 
 def _window_task_time(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != MAINTENANCE_WINDOW:
-        return
     p = props(args)
     min_duration = config(args, "minDurationHours", TASK_TIME_DEFAULTS["minDurationHours"])
     min_task = config(args, "minTaskHours", TASK_TIME_DEFAULTS["minTaskHours"])
@@ -106,9 +102,10 @@ def _window_task_time(args: ResourceValidationArgs, report_violation: ReportViol
         ))
 
 
-window_task_time = ResourceValidationPolicy(
+window_task_time = ResourceTypePolicy(
     name="window-task-time",
     description="Requires a maintenance window long enough, and a cutoff early enough, for its tasks.",
+    resource_types=[MAINTENANCE_WINDOW],
     enforcement_level=EnforcementLevel.ADVISORY,
     config_schema=PolicyConfigSchema(
         properties={
@@ -123,8 +120,6 @@ window_task_time = ResourceValidationPolicy(
 
 
 def _window_schedule(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != MAINTENANCE_WINDOW:
-        return
     expression = props(args).get("schedule")
     if expression is UNKNOWN:
         return
@@ -145,17 +140,16 @@ def _window_schedule(args: ResourceValidationArgs, report_violation: ReportViola
         ))
 
 
-window_schedule = ResourceValidationPolicy(
+window_schedule = ResourceTypePolicy(
     name="window-schedule",
     description="Requires a maintenance window schedule that is a valid AWS cron, rate or at expression.",
+    resource_types=[MAINTENANCE_WINDOW],
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_window_schedule,
 )
 
 
 def _window_schedule_offset(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != MAINTENANCE_WINDOW:
-        return
     p = props(args)
     offset, expression = p.get("scheduleOffset"), p.get("schedule")
     if offset is None or offset is UNKNOWN:
@@ -172,17 +166,16 @@ def _window_schedule_offset(args: ResourceValidationArgs, report_violation: Repo
         ))
 
 
-window_schedule_offset = ResourceValidationPolicy(
+window_schedule_offset = ResourceTypePolicy(
     name="window-schedule-offset",
     description="Requires a schedule offset of 1 to 6 days, and only with a cron schedule.",
+    resource_types=[MAINTENANCE_WINDOW],
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_window_schedule_offset,
 )
 
 
 def _window_timezone(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != MAINTENANCE_WINDOW:
-        return
     zone = props(args).get("scheduleTimezone")
     if zone is None or zone is UNKNOWN:
         return
@@ -200,9 +193,10 @@ def _window_timezone(args: ResourceValidationArgs, report_violation: ReportViola
         ))
 
 
-window_timezone = ResourceValidationPolicy(
+window_timezone = ResourceTypePolicy(
     name="window-timezone",
     description="Requires a maintenance window time zone that is an IANA time zone name.",
+    resource_types=[MAINTENANCE_WINDOW],
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_window_timezone,
 )
@@ -218,8 +212,6 @@ def _timestamp(value: object, field: str) -> tuple[datetime | None, ScheduleErro
 
 
 def _window_active_period(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != MAINTENANCE_WINDOW:
-        return
     p = props(args)
     moments: dict[str, datetime] = {}
     for field in ("startDate", "endDate"):
@@ -247,17 +239,16 @@ def _window_active_period(args: ResourceValidationArgs, report_violation: Report
         ))
 
 
-window_active_period = ResourceValidationPolicy(
+window_active_period = ResourceTypePolicy(
     name="window-active-period",
     description="Requires startDate and endDate to be ISO-8601 timestamps, the start before the end.",
+    resource_types=[MAINTENANCE_WINDOW],
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_window_active_period,
 )
 
 
 def _window_name_description(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != MAINTENANCE_WINDOW:
-        return
     p = props(args)
     checks = (
         (limits.WINDOW_NAME, "name", "use 3 to 128 letters, digits, '_', '-' or '.'"),
@@ -270,17 +261,16 @@ def _window_name_description(args: ResourceValidationArgs, report_violation: Rep
             report_violation(message(_who(args), problem, fix))
 
 
-window_name_description = ResourceValidationPolicy(
+window_name_description = ResourceTypePolicy(
     name="window-name-description",
     description="Requires a maintenance window name and description within AWS's length and characters.",
+    resource_types=[MAINTENANCE_WINDOW],
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_window_name_description,
 )
 
 
 def _window_registered_targets(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != MAINTENANCE_WINDOW:
-        return
     allow = get(props(args), "allowUnassociatedTargets")
     if allow is True:
         report_violation(message(
@@ -291,9 +281,10 @@ def _window_registered_targets(args: ResourceValidationArgs, report_violation: R
         ))
 
 
-window_registered_targets = ResourceValidationPolicy(
+window_registered_targets = ResourceTypePolicy(
     name="window-registered-targets",
     description="Prohibits maintenance windows that run tasks on unregistered targets.",
+    resource_types=[MAINTENANCE_WINDOW],
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_window_registered_targets,
 )
