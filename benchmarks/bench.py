@@ -52,7 +52,7 @@ class Settings:
 
     sizes: tuple[int, ...] = (1, 10, 100, 500)
     # Fresh `mw plan` processes per stack; 500 windows takes seconds per run and 2 cores run them
-    # one at a time, so fewer there (keeps `make bench` to about 3 minutes).
+    # one at a time, so fewer there (keeps `make bench` to about 2 minutes).
     repeats: Mapping[str | int, int] = field(default_factory=lambda: {"dev": 5, 1: 5, 10: 5, 100: 5, 500: 3})
     fixed_repeats: int = 5  # import floor, pack start-up
     overhead_sizes: tuple[int, ...] = (1, 10, 100)
