@@ -19,13 +19,9 @@ class ResourceTypePolicy(ResourceValidationPolicy):
 
     Example::
 
-        window_duration = ResourceTypePolicy(
-            name="window-duration",
-            description="Requires a maintenance window duration of 1 to 24 whole hours.",
-            resource_types=[MAINTENANCE_WINDOW],
-            enforcement_level=EnforcementLevel.MANDATORY,
-            validate=_window_duration,
-        )
+        topic_encryption = ResourceTypePolicy(
+            name="sns-topic-encryption", description="Requires a KMS key on every SNS topic.",
+            resource_types=["aws:sns/topic:Topic"], validate=_sns_topic_encryption)
     """
 
     resource_types: frozenset[str]
