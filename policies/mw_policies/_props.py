@@ -15,7 +15,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pulumi_policy import ResourceValidationArgs
-from pulumi_policy.proxy import UnknownValueError, _DictProxy
+from pulumi_policy import proxy as _proxy
+from pulumi_policy.proxy import UnknownValueError
 
 from mw.limits import Limit, check, describe_value, whole
 
@@ -160,6 +161,8 @@ def props(args: ResourceValidationArgs | Any) -> dict[str, Any]:
 
 
 _PLAIN = "_mw_plain"
+# pulumi_policy's read-only view of a resource's properties (private; without it nothing is kept).
+_DICT_PROXY: Any = getattr(_proxy, "_DictProxy", ())
 
 
 def plain_props(properties: Any) -> dict[str, Any]:
@@ -173,7 +176,7 @@ def plain_props(properties: Any) -> dict[str, Any]:
         return cached
     value = plain(properties)
     value = value if isinstance(value, dict) else {}
-    if isinstance(properties, _DictProxy):
+    if isinstance(properties, _DICT_PROXY):
         setattr(properties, _PLAIN, value)
     return value
 
