@@ -383,9 +383,8 @@ def test_a_typed_policy_refuses_what_is_not_a_type_token(types):
 def test_properties_are_read_once_per_proxy():
     """The rules of one request share a proxy, so its plain form is computed once; plain dicts (as tests
     build them) are read afresh every time."""
-    from pulumi_policy.proxy import unknown_checking_proxy
-
     from mw_policies._props import UNKNOWN, plain_props
+    from pulumi_policy.proxy import unknown_checking_proxy
 
     shared = unknown_checking_proxy({"duration": 3.0, "cutoff": "3eeb2bf0-c639-47a8-9e75-3b44932eb421"})
     first = plain_props(shared)
