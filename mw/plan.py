@@ -29,8 +29,9 @@ WINDOW_TYPE = "aws:ssm/maintenanceWindow:MaintenanceWindow"
 TARGET_TYPE = "aws:ssm/maintenanceWindowTarget:MaintenanceWindowTarget"
 TASK_TYPE = "aws:ssm/maintenanceWindowTask:MaintenanceWindowTask"
 OPENINGS_SHOWN = 3
-# Below this many resources a second policy pack process costs more to start than it saves.
-SECOND_PACK_FROM = 200
+# Below this many resources a second policy pack process costs more to start than it saves: at about
+# 0.75 ms per Analyze, one pack was 0.2 s faster at 707 resources, two were 1-2 s faster at 3,507.
+SECOND_PACK_FROM = 1500
 
 
 @dataclass(frozen=True)
