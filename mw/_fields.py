@@ -103,7 +103,9 @@ class Fields:
         if value is None:
             return default
         if not isinstance(value, bool):
-            self.problem(key, f"expected true or false, got {describe(value)}")
+            # The Pulumi CLI reads stack files as YAML 1.2 (Go's yaml.v3), where yes/no/on/off are text.
+            hint = " (YAML 1.2 reads it as text; write true or false)" if str(value).lower() in _YAML11_BOOLS else ""
+            self.problem(key, f"expected true or false, got {describe(value)}{hint}")
             return default
         return value
 
@@ -135,6 +137,9 @@ class Fields:
             return
         for index, item in enumerate(value):
             yield join(self.at(key), index), item
+
+
+_YAML11_BOOLS = frozenset(("yes", "no", "on", "off", "y", "n"))
 
 
 def nest(prefix: str, problems: Iterable[Problem]) -> list[Problem]:

@@ -175,23 +175,16 @@ def namespaced(config: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def load_stack_file(path: Path) -> dict[str, Any]:
-    """The ``config:`` mapping of a ``Pulumi.<stack>.yaml`` file, as written (all namespaces)."""
-    import yaml  # the program itself never reads files; only `mw` and tests do
+    """The ``config:`` mapping of a ``Pulumi.<stack>.yaml`` file (all namespaces), as the Pulumi CLI reads it.
 
-    # libyaml's loader when PyYAML has it: the same documents, about four times faster on large stack files.
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
-    except FileNotFoundError:
-        raise ConfigError([Problem("", f"no such stack file: {path}")], str(path)) from None
-    except yaml.YAMLError as err:
-        raise ConfigError([Problem("", f"not valid YAML: {err}")], str(path)) from None
-    if not isinstance(document, Mapping):
-        raise ConfigError([Problem("", f"expected a mapping with a 'config' key, got {describe(document)}")], str(path))
-    config = document.get("config") or {}
-    if not isinstance(config, Mapping):
-        raise ConfigError([Problem("config", f"expected a mapping, got {describe(config)}")], str(path))
-    return dict(config)
+    Raises ConfigError, with the file as source and line and column per problem, for a file Pulumi
+    would refuse or misread (bytes that are not UTF-8, bad YAML, a key twice, an alias bomb), a file
+    with no config, an unknown top-level key and a namespace that looks like a misspelling of this
+    project's. See :mod:`mw.stackfile`.
+    """
+    from mw import stackfile  # PyYAML: the program itself never reads files; only `mw` and tests do
+
+    return stackfile.load(path, NAMESPACE)
 
 
 def _service_role(f: Fields) -> tuple[ServiceRoleArgs | None, str | None]:

@@ -23,6 +23,8 @@ from components.task import LAMBDA, STEP_FUNCTIONS
 from components.window import MaintenanceWindow, MaintenanceWindowArgs
 from mw import config as stack_config
 from mw.config import NAMESPACE, StackConfig
+from mw.errors import ConfigError
+from mw.stackfile import namespace_problems
 
 SERVICE_ROLE_NAME = "service-role"
 PASS_ROLE_NAME = "pass-role"
@@ -40,9 +42,12 @@ def main() -> None:
 def read_config() -> dict[str, Any]:
     """The ``maintenance-windows:*`` values, however they were set (CLI, env, ``set_all_config``).
 
-    The CLI passes structured values as JSON text; tests may set Python values directly.
+    The CLI passes structured values as JSON text; tests may set Python values directly. A key whose
+    namespace looks like a misspelling of this project's (``maintenance-window:windows``) is a
+    ConfigError, as when ``mw`` reads the stack file: the program would otherwise ignore it.
     """
     keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+    ConfigError.check(namespace_problems(keys, NAMESPACE), f"config of stack {pulumi.get_stack()!r}")
     keys |= {f"{NAMESPACE}:{key}" for key in stack_config.TOP_KEYS}
     values: dict[str, Any] = {}
     for key in sorted(keys):

@@ -87,7 +87,7 @@ BAD = [
     ("windows.0.name", "Patch me", "windows[0].name: 'Patch me' is not allowed"),
     ("windows.0.name", "ab", "windows[0].name: 'ab' is 2 characters long (allowed: 3 to 128 characters"),
     ("windows.0.description", "", "windows[0].description: '' is 0 characters long (allowed: 1 to 128"),
-    ("windows.0.allowUnregisteredTargets", "no", "windows[0].allowUnregisteredTargets: expected true or false, got 'no'"),
+    ("windows.0.allowUnregisteredTargets", "no", "windows[0].allowUnregisteredTargets: expected true or false, got 'no' (YAML 1.2 reads it as text; write true or false)"),
     ("windows.0.schedul", "x", "windows[0].schedul: unknown key (did you mean 'schedule'?"),
     ("windows.0.tags", {"Env": 1}, "windows[0].tags.Env: expected a string, got 1"),
     ("windows.0.targets.0", {"name": "WebServers"},
@@ -287,20 +287,34 @@ def test_namespaced_keeps_only_this_project():
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    ("config: [1]\n", "config: expected a mapping, got a list"),
-    ("- 1\n", "expected a mapping with a 'config' key, got a list"),
-    ("config: {a: [}\n", "not valid YAML"),
+    ("config: [1]\n", "config (line 1, column 9): expected a mapping, got a list of 1"),
+    ("- 1\n", "line 1, column 1: expected a mapping with a 'config' key, got a list of 1"),
+    ("config: {a: [}\n", "line 1, column 14: not valid YAML: did not find expected node content"),
+    ("config:\n  maintenance-window:windows: []\n",
+     "config.maintenance-window:windows (line 2, column 3): namespace 'maintenance-window' is not this project's: "
+     "did you mean 'maintenance-windows:windows'?"),
 ])
-def test_stack_file_errors(tmp_path: Path, text: str, expected: str):
+def test_stack_file_errors_name_the_file_line_and_column(tmp_path: Path, text: str, expected: str):
     path = tmp_path / "Pulumi.x.yaml"
     path.write_text(text)
-    with pytest.raises(ConfigError, match=expected.replace("[", r"\[")):
+    with pytest.raises(ConfigError) as caught:
         config.load_stack_file(path)
+    assert str(caught.value).startswith(f"invalid stack file {path}: 1 problem\n  - {expected}")
 
 
 def test_missing_stack_file(tmp_path: Path):
     with pytest.raises(ConfigError, match="no such stack file"):
         config.load_stack_file(tmp_path / "Pulumi.nope.yaml")
+
+
+def test_load_stack_file_gives_the_config_as_pulumi_hands_it_on(tmp_path: Path):
+    path = tmp_path / "Pulumi.x.yaml"
+    path.write_text("config:\n  aws:region: us-east-1\n  maintenance-windows:config:windows: [{name: a, enabled: yes}]\n")
+    # The old <namespace>:config:<name> key is <namespace>:<name>; `yes` is text in YAML 1.2 (yaml.v3).
+    assert config.load_stack_file(path) == {"aws:region": "us-east-1",
+                                            "maintenance-windows:windows": [{"name": "a", "enabled": "yes"}]}
+    problems = problems_of(config.namespaced(config.load_stack_file(path)))
+    assert "windows[0].enabled: expected true or false, got 'yes' (YAML 1.2 reads it as text; write true or false)" in problems
 
 
 def test_stack_resources_become_task_defaults():
