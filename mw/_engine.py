@@ -16,6 +16,11 @@ Semantics mirrored from Pulumi (checked against its sources):
 * A custom resource without an explicit provider gets the default provider
   ``pulumi:providers:<pkg>::default_<version>`` whose inputs are the ``<pkg>:*`` config keys plus
   ``version`` (``source_eval.go`` ``newRegisterDefaultProviderEvent``).
+* A custom resource's inputs are what the provider's Check returns, and that is what analyzers get
+  (``step_generator.go`` ``generateSteps``): pulumi-aws adds the physical name the program left out,
+  ``<logical name>-<7 hex>`` (tfbridge ``ComputeAutoNameDefault``). The 7 "random" characters are derived
+  from the URN, so one config always gives one plan. IDs, ARNs and other values AWS assigns have the form
+  AWS gives each type (``_KINDS``), in the partition of the resource's region.
 * Ordering during ``up``: the SDK sends ``RegisterResource`` only once the URNs of its dependencies,
   its parent and its provider have resolved, and a custom resource's URN resolves only when the
   engine has created it. Depending on a local component means depending on its custom descendants
@@ -25,6 +30,7 @@ Semantics mirrored from Pulumi (checked against its sources):
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import gc
 import hashlib
@@ -43,6 +49,7 @@ from typing import Any
 from google.protobuf import struct_pb2
 
 from mw.errors import MWError
+from mw.limits import describe_value
 
 __all__ = [
     "UNKNOWN_ID",
@@ -51,6 +58,7 @@ __all__ = [
     "config_to_pulumi",
     "deploy_depth",
     "layers",
+    "partition_of",
     "run_program",
 ]
 
@@ -61,9 +69,6 @@ UNKNOWN_ID = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
 
-# Services whose ARNs carry no region (and, for s3, no account either).
-_GLOBAL_SERVICES = frozenset({"iam", "organizations", "cloudfront", "route53", "waf", "s3"})
-_ACCOUNTLESS_SERVICES = frozenset({"s3"})
 _ENV_CONFIG = re.compile(r"^PULUMI_CONFIG(_.*)?$")
 # Serializes runs: they change process-wide state (cwd, sys.path, sys.modules, environment).
 _RUN_LOCK = threading.Lock()
@@ -197,12 +202,14 @@ def config_to_pulumi(config: Mapping[str, Any]) -> tuple[dict[str, str], list[st
 # Mocks
 
 
-def _digest(urn: str) -> str:
-    return hashlib.sha256(urn.encode()).hexdigest()
+def _digest(urn: str, purpose: str = "") -> str:
+    # One independent hash per purpose, so the invented values of a resource do not share digits.
+    return hashlib.sha256(f"{purpose}\x00{urn}".encode()).hexdigest()
 
 
-def _uuid_from(urn: str) -> str:
-    return str(uuid.UUID(_digest(urn)[:32]))
+def _uuid_from(urn: str, purpose: str = "") -> str:
+    # A version-4 UUID, like the ones AWS hands out, but derived from the URN: same config, same plan.
+    return str(uuid.UUID(hex=_digest(urn, purpose)[:32], version=4))
 
 
 def _type_parts(token: str) -> tuple[str, str, str]:
@@ -213,62 +220,239 @@ def _type_parts(token: str) -> tuple[str, str, str]:
     return pkg, service, member.lower()
 
 
+# Region prefix -> (partition, DNS suffix), first match wins; any other region is in "aws". These mirror the
+# `regionRegex` and `dnsSuffix` of botocore/data/partitions.json (tests/test_engine.py checks every region there).
+_PARTITIONS: tuple[tuple[str, str, str], ...] = (
+    ("us-gov-", "aws-us-gov", "amazonaws.com"),
+    ("us-isob-", "aws-iso-b", "sc2s.sgov.gov"),
+    ("us-isof-", "aws-iso-f", "csp.hci.ic.gov"),
+    ("us-iso-", "aws-iso", "c2s.ic.gov"),
+    ("eu-isoe-", "aws-iso-e", "cloud.adc-e.uk"),
+    ("eusc-", "aws-eusc", "amazonaws.eu"),
+    ("cn-", "aws-cn", "amazonaws.com.cn"),
+)
+
+
+def partition_of(region: str) -> tuple[str, str]:
+    """The partition of an AWS region and its DNS suffix: ``cn-north-1`` -> ``("aws-cn", "amazonaws.com.cn")``."""
+    for prefix, partition, dns_suffix in _PARTITIONS:
+        if region.startswith(prefix):
+            return partition, dns_suffix
+    return "aws", "amazonaws.com"
+
+
+@dataclass(frozen=True, slots=True)
+class _Kind:
+    """How pulumi-aws and AWS name and identify one resource type.
+
+    ``name`` is the input that holds the physical name (``None``: the type has none). When the program leaves
+    it out, pulumi-aws's Check fills it in with ``<logical name>-<7 hex>`` unless ``autoname`` is 0; a longer
+    result than ``autoname`` characters is an error. ``lower`` lowercases the logical name first and a true
+    ``fifo`` input appends ``.fifo``. ``outputs`` are the values AWS assigns, as templates over the inputs (by
+    their camelCase names) and the values in :class:`_Values`; they are filled in order, so a later template
+    may use an earlier output (``{arn}``).
+    """
+
+    name: str | None
+    autoname: int
+    outputs: Mapping[str, str]
+    lower: bool = False
+    fifo: str = ""
+
+
+# Every AWS resource type the program can create. Sources:
+# * which input is the name, auto-naming and its maximum length: pulumi-aws provider/autonaming.go (every input
+#   named `name` is auto-named, at most 255 characters) and provider/resource_overrides.go (aws_iam_role 64,
+#   aws_s3_bucket `bucket` 63 lowercased, aws_sns_topic 80 plus ".fifo" for FIFO topics); the suffix is
+#   tfbridge's ComputeAutoNameDefault: `<URN name><separator><7 random hex>` (resource.NewUniqueName);
+# * IDs: the `pulumi import` ID of each type in pulumi_aws's docstrings (the Terraform ID): a role, log group
+#   or bucket by its name, a policy or topic by its ARN, a role policy as `role:policy`, policy attachments as
+#   `role/policy-arn` (terraform-provider-aws iam/role_policy_attachment.go createRolePolicyAttachmentImportID),
+#   bucket configurations by the bucket (plus `,owner` with expectedBucketOwner), a patch group as
+#   `group,baseline-id`, windows as `mw-` + 17 hex and targets and tasks as UUIDs (botocore's SSM model:
+#   MaintenanceWindowId, MaintenanceWindowTargetId, MaintenanceWindowTaskId), baselines as `pb-` + 17 hex;
+# * ARNs: IAM User Guide "IAM identifiers" (role and policy ARNs carry the path, no region), S3 bucket ARNs
+#   have neither region nor account, SNS topic `...:sns:<region>:<account>:<name>` and subscription
+#   `<topic-arn>:<uuid>`, log group `...:log-group:<name>` (Terraform drops CloudWatch's trailing `:*`),
+#   terraform-provider-aws ssm/maintenance_window_task.go `windowtask/<id>` and ssm/patch_baseline.go
+#   `patchbaseline/<id>`. pulumi-aws 7 has no `arn` output on windows, targets, attachments, role policies,
+#   patch groups or bucket configurations, so none is invented for them;
+# * unique IDs: IAM User Guide "Unique identifiers": roles start with AROA, managed policies with ANPA.
+_BUCKET_CONFIG = {"id": "{bucket}{ownerSuffix}"}
+_KINDS: dict[str, _Kind] = {
+    "aws:iam/role:Role": _Kind("name", 64, {
+        "id": "{name}", "arn": "arn:{partition}:iam::{account}:role{path}{name}", "uniqueId": "AROA{iamId}"}),
+    "aws:iam/policy:Policy": _Kind("name", 255, {
+        "arn": "arn:{partition}:iam::{account}:policy{path}{name}", "id": "{arn}", "policyId": "ANPA{iamId}"}),
+    "aws:iam/rolePolicy:RolePolicy": _Kind("name", 255, {"id": "{role}:{name}"}),
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": _Kind(None, 0, {"id": "{role}/{policyArn}"}),
+    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment": _Kind(None, 0, {"id": "{group}/{policyArn}"}),
+    "aws:iam/userPolicyAttachment:UserPolicyAttachment": _Kind(None, 0, {"id": "{user}/{policyArn}"}),
+    "aws:s3/bucket:Bucket": _Kind("bucket", 63, {
+        "id": "{name}", "arn": "arn:{partition}:s3:::{name}", "bucketRegion": "{region}"}, lower=True),
+    "aws:s3/bucketPolicy:BucketPolicy": _Kind(None, 0, {"id": "{bucket}"}),
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": _Kind(None, 0, {"id": "{bucket}"}),
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": _Kind(None, 0, {"id": "{bucket}"}),
+    "aws:s3/bucketVersioning:BucketVersioning": _Kind(None, 0, _BUCKET_CONFIG),
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration":
+        _Kind(None, 0, _BUCKET_CONFIG),
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": _Kind(None, 0, _BUCKET_CONFIG),
+    "aws:sns/topic:Topic": _Kind("name", 80, {
+        "arn": "arn:{partition}:sns:{region}:{account}:{name}", "id": "{arn}"}, fifo="fifoTopic"),
+    "aws:sns/topicSubscription:TopicSubscription": _Kind(None, 0, {
+        "arn": "{topic}:{uuid}", "id": "{arn}", "ownerId": "{account}"}),
+    "aws:cloudwatch/logGroup:LogGroup": _Kind("name", 255, {
+        "id": "{name}", "arn": "arn:{partition}:logs:{region}:{account}:log-group:{name}"}),
+    "aws:ssm/maintenanceWindow:MaintenanceWindow": _Kind("name", 255, {"id": "mw-{hex17}"}),
+    "aws:ssm/maintenanceWindowTarget:MaintenanceWindowTarget": _Kind("name", 255, {"id": "{uuid}"}),
+    "aws:ssm/maintenanceWindowTask:MaintenanceWindowTask": _Kind("name", 255, {
+        "id": "{uuid}", "windowTaskId": "{uuid}", "arn": "arn:{partition}:ssm:{region}:{account}:windowtask/{uuid}"}),
+    "aws:ssm/patchBaseline:PatchBaseline": _Kind("name", 255, {
+        "id": "pb-{hex17}", "arn": "arn:{partition}:ssm:{region}:{account}:patchbaseline/{id}"}),
+    "aws:ssm/patchGroup:PatchGroup": _Kind(None, 0, {"id": "{patchGroup},{baselineId}"}),
+}
+# Any other type: named by its `name` input (else its logical name), which is also its ID, and a generic ARN.
+_OTHER = _Kind("name", 0, {
+    "arn": "arn:{partition}:{service}:{serviceRegion}:{serviceAccount}:{member}/{name}", "name": "{name}",
+    "id": "{name}"})
+# Services whose ARNs carry no region (and, for s3, no account either); only used for types not in _KINDS.
+_GLOBAL_SERVICES = frozenset({"iam", "organizations", "cloudfront", "route53", "waf", "s3"})
+_ACCOUNTLESS_SERVICES = frozenset({"s3"})
+AUTONAME_RANDOM = 7  # tfbridge AutoName: Randlen 7
+
+
+class _Values(dict):
+    """The values a ``_Kind`` template may name: inputs by their camelCase name, then invented values.
+
+    Invented values are derived from the URN (deterministic) and computed only when a template asks.
+    """
+
+    def __init__(self, urn: str, token: str, inputs: Mapping[str, Any], known: Mapping[str, str]) -> None:
+        super().__init__(known)
+        self.urn = urn
+        self.token = token
+        self.inputs = inputs
+
+    def __missing__(self, key: str) -> str:
+        value = self.inputs.get(key)
+        if isinstance(value, str):
+            return value
+        urn = self.urn
+        if key == "uuid":
+            out = _uuid_from(urn, "id")
+        elif key == "hex17":
+            out = _digest(urn, "id")[:17]
+        elif key == "iamId":
+            # IAM unique IDs: upper-case letters and digits after the 4-letter prefix, 21 characters in all.
+            out = base64.b32encode(bytes.fromhex(_digest(urn, "iam"))).decode()[:17]
+        elif key == "path":
+            out = "/"  # IAM's default path
+        elif key == "ownerSuffix":
+            owner = self.inputs.get("expectedBucketOwner")
+            out = f",{owner}" if isinstance(owner, str) and owner else ""
+        elif key in ("service", "member", "serviceRegion", "serviceAccount"):
+            _, service, member = _type_parts(self.token)
+            out = {"service": service, "member": member,
+                   "serviceRegion": "" if service in _GLOBAL_SERVICES else self["region"],
+                   "serviceAccount": "" if service in _ACCOUNTLESS_SERVICES else self["account"]}[key]
+        else:
+            out = ""  # an input the program did not set
+        self[key] = out
+        return out
+
+
 class _AwsMocks:
-    """Plausible AWS answers: ids and ARNs derived from the URN, a fixed account, config region."""
+    """Plausible AWS answers: IDs, ARNs and generated names in the forms AWS and pulumi-aws give each type.
+
+    Values AWS would assign are derived from the URN (same config, same plan), the account is fixed, and the
+    region is the resource's ``region`` input (pulumi-aws 7 sets it per resource) or the stack's ``aws:region``,
+    which also gives the partition.
+    """
 
     def __init__(self, region: str) -> None:
         self.region = region
+        self.partition, self.dns_suffix = partition_of(region)
 
-    def arn(self, token: str, resource_name: str) -> str:
-        _, service, kind = _type_parts(token)
-        region = "" if service in _GLOBAL_SERVICES else self.region
-        account = "" if service in _ACCOUNTLESS_SERVICES else ACCOUNT_ID
-        if service == "s3":
-            return f"arn:aws:s3:::{resource_name}"
-        return f"arn:aws:{service}:{region}:{account}:{kind}/{resource_name}"
+    def check(self, urn: str, token: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        """The inputs pulumi-aws's Check adds: the auto-generated physical name, if the type gets one.
+
+        The engine hands analyzers the inputs Check returns (pulumi ``pkg/resource/deploy/step_generator.go``
+        ``generateSteps``: ``inputs = resp.Properties`` before ``analyzer.Analyze``), so auto-names are part of
+        what a policy pack sees. No name is generated when the program set one (even an unknown one) or set
+        the conflicting ``<name>Prefix`` input (tfbridge ``applyDefaults`` skips defaults of properties that
+        conflict with a set one; Terraform then generates the name at create).
+        """
+        kind = _KINDS.get(token)
+        if kind is None or not kind.autoname or kind.name in inputs or f"{kind.name}Prefix" in inputs:
+            return {}
+        base = name.lower() if kind.lower else name
+        if len(base) + 1 + AUTONAME_RANDOM > kind.autoname:
+            # What the provider's Check reports (resource.NewUniqueName), so the preview fails the same way.
+            raise MWError(
+                f"{token} {describe_value(name)}: cannot generate its {kind.name} from the resource name: "
+                f"{len(name)} characters plus '-' and {AUTONAME_RANDOM} random ones is longer than the "
+                f"{kind.autoname} allowed; give the resource a shorter name or set {kind.name}")
+        generated = f"{base}-{_digest(urn, 'name')[:AUTONAME_RANDOM]}"
+        if kind.fifo and inputs.get(kind.fifo) is True:
+            generated += ".fifo"
+        return {kind.name: generated}
+
+    def invent(self, urn: str, token: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        """The outputs AWS would assign a created resource (``id`` always; ``arn`` and others per type).
+
+        ``inputs`` are the checked inputs (see :meth:`check`). The physical name is the name input, else a name
+        generated from its ``<name>Prefix`` input (Terraform's ``id.PrefixedUniqueId``: the prefix, 18 digits
+        and 8 hex), else the logical name.
+        """
+        kind = _KINDS.get(token, _OTHER)
+        region = inputs.get("region")
+        region = region if isinstance(region, str) and region else self.region
+        partition = self.partition if region == self.region else partition_of(region)[0]
+        physical = inputs.get(kind.name) if kind.name else None
+        out: dict[str, Any] = {}
+        if not isinstance(physical, str) or not physical:
+            prefix = inputs.get(f"{kind.name}Prefix") if kind.name else None
+            if isinstance(prefix, str):
+                physical = f"{prefix}{int(_digest(urn, 'prefix')[:15], 16) % 10**18:018d}{_digest(urn, 'n')[:8]}"
+                out[kind.name] = physical
+            else:
+                physical = name
+        values = _Values(urn, token, inputs, {"partition": partition, "region": region, "account": ACCOUNT_ID,
+                                              "name": physical})
+        for key, template in kind.outputs.items():
+            values[key] = out[key] = template.format_map(values)
+        return out
 
     def new_resource(self, urn: str, token: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict]:
-        given = inputs.get("name")
-        physical = given if isinstance(given, str) and given else name
-        if token == "aws:ssm/maintenanceWindow:MaintenanceWindow":
-            rid = "mw-" + _digest(urn)[:17]
-            arn = self.arn(token, rid)
-        elif token in (
-            "aws:ssm/maintenanceWindowTarget:MaintenanceWindowTarget",
-            "aws:ssm/maintenanceWindowTask:MaintenanceWindowTask",
-        ):
-            rid = _uuid_from(urn)
-            arn = self.arn(token, rid)
-        else:
-            arn = self.arn(token, physical)
-            rid = arn if token == "aws:iam/policy:Policy" else physical
+        """``(id, outputs)`` of a created resource: its inputs plus what AWS assigns (inputs win, except ``id``)."""
+        invented = self.invent(urn, token, name, inputs)
         outputs = dict(inputs)
-        outputs.setdefault("arn", arn)
-        outputs["name"] = physical
-        outputs["id"] = rid
-        return rid, outputs
+        for key, value in invented.items():
+            if key == "id" or key not in inputs:
+                outputs[key] = value
+        return invented["id"], outputs
 
     def call(self, token: str) -> dict[str, Any]:
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {
                 "accountId": ACCOUNT_ID,
-                "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/mw-plan",
+                "arn": f"arn:{self.partition}:iam::{ACCOUNT_ID}:user/mw-plan",
                 "userId": "AIDAMWPLANOFFLINE0000",
                 "id": ACCOUNT_ID,
             }
         if token == "aws:index/getPartition:getPartition":
             return {
-                "partition": "aws",
-                "dnsSuffix": "amazonaws.com",
-                "reverseDnsPrefix": "com.amazonaws",
-                "id": "aws",
+                "partition": self.partition,
+                "dnsSuffix": self.dns_suffix,
+                "reverseDnsPrefix": ".".join(reversed(self.dns_suffix.split("."))),
+                "id": self.partition,
             }
         if token == "aws:index/getRegion:getRegion":
             return {
                 "name": self.region,
                 "region": self.region,
                 "id": self.region,
-                "endpoint": f"ec2.{self.region}.amazonaws.com",
+                "endpoint": f"ec2.{self.region}.{self.dns_suffix}",
                 "description": self.region,
             }
         return {}
@@ -401,17 +585,24 @@ def _make_monitor_class() -> type:
                                   f"{request.name!r} under the same parent type")
             custom = bool(request.custom)
             inputs = _wire_to_plain(request.object)
+            properties = request.object
             obj: struct_pb2.Struct | None = None
             rid, state = "", {}
             if custom:
+                # The provider's Check: what it adds (auto-names) is in the inputs analyzers see.
+                added = self.aws.check(urn, token, request.name, inputs)
+                if added:
+                    inputs.update(added)
+                    properties = struct_pb2.Struct()
+                    properties.CopyFrom(request.object)
+                    properties.update(added)
                 rid, state = self.aws.new_resource(urn, token, request.name, inputs)
-                # Outputs = the inputs in wire form (secrets stay secret) plus arn/name/id.
+                # Outputs = the checked inputs in wire form (secrets stay secret) plus what AWS assigns.
                 obj = struct_pb2.Struct()
-                obj.CopyFrom(request.object)
-                if "arn" not in obj.fields:
-                    obj["arn"] = state["arn"]
-                obj["name"] = state["name"]
-                obj["id"] = rid
+                obj.CopyFrom(properties)
+                for key, value in state.items():
+                    if key == "id" or key not in obj.fields:
+                        obj[key] = value
 
             with self.lock:
                 parent = self.by_urn.get(request.parent)
@@ -435,7 +626,7 @@ def _make_monitor_class() -> type:
                     parent=request.parent,
                     custom=custom,
                     inputs=inputs,
-                    properties=request.object,
+                    properties=properties,
                     dependencies=sorted(set(request.dependencies)),
                     property_dependencies={
                         k: sorted(set(v.urns)) for k, v in request.propertyDependencies.items()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -11,15 +12,20 @@ import pytest
 from google.protobuf import struct_pb2
 
 from mw._engine import (
+    _KINDS,
+    ACCOUNT_ID,
     UNKNOWN_ID,
     ProgramRun,
     RegisteredResource,
+    _AwsMocks,
     config_to_pulumi,
     deploy_depth,
     layers,
+    partition_of,
     run_program,
 )
 from mw.errors import ConfigError, MWError
+from mw.limits import describe_value
 
 PROGRAM = Path(__file__).parent / "fixtures" / "engine" / "program"
 CONFIG = {
@@ -84,16 +90,22 @@ def test_engine_view_has_stack_and_default_provider_first(run: ProgramRun) -> No
 def test_inputs_in_wire_form_are_camel_case(run: ProgramRun) -> None:
     window = _one(run, WINDOW_T)
     assert isinstance(window.properties, struct_pb2.Struct)
+    # `name` was not set: the provider's Check generated it, and that is what the engine forwards.
     assert set(window.properties.fields) == {
-        "schedule", "duration", "cutoff", "enabled", "allowUnassociatedTargets", "tags"}
+        "schedule", "duration", "cutoff", "enabled", "allowUnassociatedTargets", "tags", "name"}
     assert window.properties["allowUnassociatedTargets"] is False
-    assert window.inputs == {
+    inputs = dict(window.inputs)
+    generated = inputs.pop("name")
+    assert re.fullmatch(r"alpha-window-[0-9a-f]{7}", generated)
+    assert window.properties["name"] == generated
+    assert inputs == {
         "schedule": "cron(0 3 ? * MON *)", "duration": 3, "cutoff": 1, "enabled": True,
         "allowUnassociatedTargets": False, "tags": {"team": "ops", "tier": 1},
     }
     task = _one(run, TASK_T)
     assert task.inputs["targets"] == [{"key": "WindowTargetIds", "values": [_one(run, TARGET_T).id]}]
-    assert task.inputs["serviceRoleArn"] == "arn:aws:iam::123456789012:role/service-role"
+    role = _one(run, ROLE_T)
+    assert task.inputs["serviceRoleArn"] == f"arn:aws:iam::123456789012:role/{role.inputs['name']}"
 
 
 def test_dependencies_and_property_dependencies(run: ProgramRun) -> None:
@@ -143,10 +155,11 @@ def test_config_is_encoded_as_the_cli_does() -> None:
 def test_outputs_are_resolved_plain_values(run: ProgramRun) -> None:
     window = _one(run, WINDOW_T)
     assert run.outputs["windowId"] == window.id
-    assert len(window.id) == 20 and window.id.startswith("mw-")
-    int(window.id[3:], 16)
-    assert window.outputs["arn"] == f"arn:aws:ssm:eu-west-1:123456789012:maintenancewindow/{window.id}"
-    assert run.outputs["roleArn"] == "arn:aws:iam::123456789012:role/service-role"
+    assert re.fullmatch(r"mw-[0-9a-f]{17}", window.id)
+    assert "arn" not in window.outputs  # pulumi-aws has no arn output on a window
+    role = _one(run, ROLE_T)
+    assert re.fullmatch(r"service-role-[0-9a-f]{7}", role.inputs["name"])
+    assert run.outputs["roleArn"] == f"arn:aws:iam::123456789012:role/{role.inputs['name']}"
     assert run.outputs["region"] == "eu-west-1"  # the getRegion invoke answers from aws:region
     component = _one(run, "fixture:index:Window")
     assert component.outputs == {"windowId": window.id}
@@ -273,3 +286,217 @@ def test_depth_of_the_fixture_program(run: ProgramRun) -> None:
     assert deploy_depth(run.resources) == 3
     assert _names(layers(run.resources)) == [
         ["alpha-window", "service-role"], ["alpha-target"], ["alpha-patch"]]
+
+
+# -- IDs, ARNs and generated names -----------------------------------------------------------------
+
+BUCKET_T = "aws:s3/bucket:Bucket"
+TOPIC_T = "aws:sns/topic:Topic"
+POLICY_T = "aws:iam/policy:Policy"
+# Placeholders in the expected values below; everything else is literal.
+_SHAPES = {
+    "<hex7>": "[0-9a-f]{7}",
+    "<hex17>": "[0-9a-f]{17}",
+    "<uuid>": "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}",
+    "<iam17>": "[A-Z2-7]{17}",
+    "<unique26>": "[0-9]{18}[0-9a-f]{8}",
+}
+
+
+def _pattern(expected: str) -> str:
+    out = re.escape(expected)
+    for placeholder, shape in _SHAPES.items():
+        out = out.replace(re.escape(placeholder), shape)
+    return out
+
+
+def _urn(token: str, name: str) -> str:
+    return f"urn:pulumi:dev::p::{token}::{name}"
+
+
+@pytest.mark.parametrize(("token", "name", "inputs", "added"), [
+    # What pulumi-aws's Check adds when the program leaves the physical name out: `<logical>-<7 hex>`.
+    (ROLE_T, "service-role", {}, {"name": "service-role-<hex7>"}),
+    (POLICY_T, "pass-role", {}, {"name": "pass-role-<hex7>"}),
+    ("aws:iam/rolePolicy:RolePolicy", "task-access", {"role": "R"}, {"name": "task-access-<hex7>"}),
+    (BUCKET_T, "Output-Bucket", {}, {"bucket": "output-bucket-<hex7>"}),  # S3 names are lower case
+    (TOPIC_T, "alerts", {}, {"name": "alerts-<hex7>"}),
+    (TOPIC_T, "alerts", {"fifoTopic": True}, {"name": "alerts-<hex7>.fifo"}),
+    ("aws:cloudwatch/logGroup:LogGroup", "output-logs", {}, {"name": "output-logs-<hex7>"}),
+    (WINDOW_T, "Nightly", {}, {"name": "Nightly-<hex7>"}),
+    (TARGET_T, "Nightly-Web", {}, {"name": "Nightly-Web-<hex7>"}),
+    (TASK_T, "Nightly-Patch", {}, {"name": "Nightly-Patch-<hex7>"}),
+    ("aws:ssm/patchBaseline:PatchBaseline", "Base", {}, {"name": "Base-<hex7>"}),
+    # Nothing added: the program named it (even with a value unknown during preview) or gave the prefix
+    # that conflicts with the name, or the type has no name input, or pulumi-aws does not define the type.
+    (ROLE_T, "service-role", {"name": "Mine"}, {}),
+    (ROLE_T, "service-role", {"name": None}, {}),
+    (ROLE_T, "service-role", {"namePrefix": "mw-"}, {}),
+    (BUCKET_T, "output-bucket", {"bucketPrefix": "logs-"}, {}),
+    ("aws:s3/bucketPolicy:BucketPolicy", "output-bucket-tls-only", {"bucket": "b"}, {}),
+    ("aws:ssm/patchGroup:PatchGroup", "Base-prod", {"patchGroup": "prod"}, {}),
+    ("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "managed", {"role": "R"}, {}),
+    ("custom:index:Thing", "thing", {}, {}),
+])
+def test_check_generates_the_names_pulumi_aws_would(token, name, inputs, added):
+    got = _AwsMocks("us-east-1").check(_urn(token, name), token, name, inputs)
+    assert set(got) == set(added)
+    for key, expected in added.items():
+        assert re.fullmatch(_pattern(expected), got[key]), got[key]
+
+
+@pytest.mark.parametrize(("token", "length", "limit"), [
+    (ROLE_T, 56, 64), (BUCKET_T, 55, 63), (TOPIC_T, 72, 80), (WINDOW_T, 247, 255),
+])
+def test_a_generated_name_fits_the_types_limit_or_the_check_fails(token, length, limit):
+    aws = _AwsMocks("us-east-1")
+    fits = "n" * length  # + "-" + 7 random characters = exactly the limit
+    assert len(aws.check(_urn(token, fits), token, fits, {})[_KINDS[token].name]) == limit
+    too_long = fits + "n"
+    with pytest.raises(MWError) as caught:
+        aws.check(_urn(token, too_long), token, too_long, {})
+    assert str(caught.value) == (
+        f"{token} {describe_value(too_long)}: cannot generate its {_KINDS[token].name} from the resource name: "
+        f"{length + 1} characters plus '-' and 7 random ones is longer than the {limit} allowed; give the resource "
+        f"a shorter name or set {_KINDS[token].name}")
+    assert aws.check(_urn(token, too_long), token, too_long, {_KINDS[token].name: "given"}) == {}
+
+
+@pytest.mark.parametrize(("region", "token", "inputs", "expected"), [
+    ("us-east-1", ROLE_T, {"name": "R", "path": "/ops/mw/"},
+     {"id": "R", "arn": "arn:aws:iam::123456789012:role/ops/mw/R", "uniqueId": "AROA<iam17>"}),
+    ("cn-north-1", ROLE_T, {"name": "R"},
+     {"id": "R", "arn": "arn:aws-cn:iam::123456789012:role/R", "uniqueId": "AROA<iam17>"}),
+    ("us-gov-west-1", POLICY_T, {"name": "P", "path": "/mw/"},
+     {"id": "arn:aws-us-gov:iam::123456789012:policy/mw/P", "arn": "arn:aws-us-gov:iam::123456789012:policy/mw/P",
+      "policyId": "ANPA<iam17>"}),
+    ("us-east-1", "aws:iam/rolePolicy:RolePolicy", {"role": "R", "name": "Access"}, {"id": "R:Access"}),
+    ("us-east-1", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+     {"role": "R", "policyArn": "arn:aws:iam::aws:policy/X"}, {"id": "R/arn:aws:iam::aws:policy/X"}),
+    ("us-east-1", "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+     {"group": "Admins", "policyArn": "arn:aws:iam::123456789012:policy/P"},
+     {"id": "Admins/arn:aws:iam::123456789012:policy/P"}),
+    ("us-east-1", "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+     {"user": "ops", "policyArn": "arn:aws:iam::123456789012:policy/P"},
+     {"id": "ops/arn:aws:iam::123456789012:policy/P"}),
+    ("us-east-1", BUCKET_T, {"bucket": "acme-logs"},
+     {"id": "acme-logs", "arn": "arn:aws:s3:::acme-logs", "bucketRegion": "us-east-1"}),
+    ("cn-northwest-1", BUCKET_T, {"bucket": "acme-logs", "region": "cn-north-1"},
+     {"id": "acme-logs", "arn": "arn:aws-cn:s3:::acme-logs", "bucketRegion": "cn-north-1"}),
+    ("us-east-1", BUCKET_T, {"bucketPrefix": "logs-"},
+     {"bucket": "logs-<unique26>", "id": "logs-<unique26>", "arn": "arn:aws:s3:::logs-<unique26>",
+      "bucketRegion": "us-east-1"}),
+    ("us-east-1", "aws:s3/bucketPolicy:BucketPolicy", {"bucket": "acme-logs"}, {"id": "acme-logs"}),
+    ("us-east-1", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", {"bucket": "acme-logs"},
+     {"id": "acme-logs"}),
+    ("us-east-1", "aws:s3/bucketOwnershipControls:BucketOwnershipControls", {"bucket": "acme-logs"},
+     {"id": "acme-logs"}),
+    ("us-east-1", "aws:s3/bucketVersioning:BucketVersioning", {"bucket": "acme-logs"}, {"id": "acme-logs"}),
+    ("us-east-1", "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+     {"bucket": "acme-logs", "expectedBucketOwner": "123456789012"}, {"id": "acme-logs,123456789012"}),
+    ("us-east-1", "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+     {"bucket": "acme-logs"}, {"id": "acme-logs"}),
+    ("us-east-1", TOPIC_T, {"name": "alerts", "region": "eu-central-1"},
+     {"id": "arn:aws:sns:eu-central-1:123456789012:alerts", "arn": "arn:aws:sns:eu-central-1:123456789012:alerts"}),
+    ("us-east-1", "aws:sns/topicSubscription:TopicSubscription",
+     {"topic": "arn:aws:sns:us-east-1:123456789012:alerts", "protocol": "email", "endpoint": "a@example.com"},
+     {"id": "arn:aws:sns:us-east-1:123456789012:alerts:<uuid>", "arn": "arn:aws:sns:us-east-1:123456789012:alerts:<uuid>",
+      "ownerId": "123456789012"}),
+    ("eu-west-1", "aws:cloudwatch/logGroup:LogGroup", {"name": "/mw/prod"},
+     {"id": "/mw/prod", "arn": "arn:aws:logs:eu-west-1:123456789012:log-group:/mw/prod"}),
+    ("us-east-1", WINDOW_T, {"name": "Nightly"}, {"id": "mw-<hex17>"}),
+    ("us-east-1", TARGET_T, {"name": "Web", "windowId": "mw-0123456789abcdef0"}, {"id": "<uuid>"}),
+    ("us-gov-east-1", TASK_T, {"name": "Patch"},
+     {"id": "<uuid>", "windowTaskId": "<uuid>", "arn": "arn:aws-us-gov:ssm:us-gov-east-1:123456789012:windowtask/<uuid>"}),
+    ("us-east-1", "aws:ssm/patchBaseline:PatchBaseline", {"name": "Base"},
+     {"id": "pb-<hex17>", "arn": "arn:aws:ssm:us-east-1:123456789012:patchbaseline/pb-<hex17>"}),
+    ("us-east-1", "aws:ssm/patchGroup:PatchGroup", {"patchGroup": "prod", "baselineId": "pb-0123456789abcdef0"},
+     {"id": "prod,pb-0123456789abcdef0"}),
+    # A type not in the table keeps a generic ARN named after its type.
+    ("us-east-1", "aws:ec2/keyPair:KeyPair", {"name": "deployer"},
+     {"id": "deployer", "name": "deployer", "arn": "arn:aws:ec2:us-east-1:123456789012:keypair/deployer"}),
+])
+def test_invented_outputs_have_the_form_aws_gives_the_type(region, token, inputs, expected):
+    aws = _AwsMocks(region)
+    urn = _urn(token, "logical")
+    invented = aws.invent(urn, token, "logical", inputs)
+    assert set(invented) == set(expected), "an output the type does not have, or a missing one"
+    for key, value in expected.items():
+        assert re.fullmatch(_pattern(value), invented[key]), (key, invented[key])
+    if {"id", "windowTaskId"} <= set(invented):
+        assert invented["windowTaskId"] == invented["id"]
+    rid, outputs = aws.new_resource(urn, token, "logical", dict(inputs))
+    assert rid == invented["id"]
+    assert outputs == {**inputs, **invented}
+    # Same URN, same values (a plan is reproducible); another URN, other values.
+    assert aws.invent(urn, token, "logical", inputs) == invented
+    other = aws.invent(_urn(token, "other"), token, "other", inputs)
+    if "<" in expected["id"]:
+        assert other["id"] != invented["id"]
+
+
+def test_every_region_botocore_knows_is_in_its_partition():
+    import botocore.loaders
+
+    document = botocore.loaders.Loader().load_data("partitions")
+    checked = 0
+    for partition in document["partitions"]:
+        for region in partition["regions"]:
+            if region.endswith("-global"):
+                continue  # pseudo-regions of global endpoints, never an aws:region
+            assert partition_of(region) == (partition["id"], partition["outputs"]["dnsSuffix"]), region
+            checked += 1
+            assert re.fullmatch(partition["regionRegex"], region)
+    assert checked > 30
+
+
+@pytest.mark.parametrize(("region", "partition", "dns_suffix", "reverse"), [
+    ("us-east-1", "aws", "amazonaws.com", "com.amazonaws"),
+    ("cn-north-1", "aws-cn", "amazonaws.com.cn", "cn.com.amazonaws"),
+    ("us-gov-west-1", "aws-us-gov", "amazonaws.com", "com.amazonaws"),
+    ("us-isob-east-1", "aws-iso-b", "sc2s.sgov.gov", "gov.sgov.sc2s"),
+])
+def test_invokes_answer_in_the_regions_partition(region, partition, dns_suffix, reverse):
+    aws = _AwsMocks(region)
+    assert aws.call("aws:index/getPartition:getPartition") == {
+        "partition": partition, "dnsSuffix": dns_suffix, "reverseDnsPrefix": reverse, "id": partition}
+    identity = aws.call("aws:index/getCallerIdentity:getCallerIdentity")
+    assert identity["arn"] == f"arn:{partition}:iam::{ACCOUNT_ID}:user/mw-plan"
+    assert aws.call("aws:index/getRegion:getRegion")["endpoint"] == f"ec2.{region}.{dns_suffix}"
+
+
+def test_the_engine_forwards_checked_inputs_and_returns_aws_outputs(run: ProgramRun) -> None:
+    window = _one(run, WINDOW_T)
+    # What the program sees and what AnalyzeStack gets: the generated name and the assigned ID, no ARN.
+    assert window.outputs_struct is not None
+    assert window.outputs_struct["name"] == window.inputs["name"] == window.outputs["name"]
+    assert window.outputs_struct["id"] == window.id == run.outputs["windowId"]
+    assert "arn" not in window.outputs_struct.fields
+    role = _one(run, ROLE_T)
+    assert role.properties["name"] == role.inputs["name"] == role.id
+    assert role.outputs_struct["arn"] == run.outputs["roleArn"]
+
+
+def test_a_name_too_long_to_generate_stops_the_run_with_the_providers_reason() -> None:
+    with pytest.raises(MWError, match=r"^aws:ssm/maintenanceWindow:MaintenanceWindow 'n{77}\.\.\.': cannot "
+                                      r"generate its name from the resource name: 258 characters .* than the 255 "
+                                      r"allowed"):
+        _run(config={**CONFIG, "fixture:name": "n" * 251})
+
+
+def test_every_aws_type_the_program_creates_is_in_the_table() -> None:
+    """Each ``aws.<module>.<Resource>`` named in the program's components has its ID, ARN and name forms in ``_KINDS``."""
+    import pulumi
+    import pulumi_aws
+
+    root = Path(__file__).resolve().parent.parent
+    sources = [root / "__main__.py", *sorted((root / "components").glob("*.py"))]
+    found = set()
+    for source in sources:
+        for module, member in re.findall(r"\baws\.(\w+)\.([A-Z]\w*)\b", source.read_text(encoding="utf-8")):
+            cls = getattr(getattr(pulumi_aws, module), member)
+            if not isinstance(cls, type) or not issubclass(cls, pulumi.CustomResource):
+                continue  # an Args class or a data source
+            found.add(cls.pulumi_type)  # set by the SDK's @pulumi.type_token
+    assert len(found) >= 20
+    assert sorted(found - set(_KINDS)) == []
