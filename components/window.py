@@ -109,6 +109,8 @@ class MaintenanceWindowArgs:
                 continue
             try:
                 dates[key] = schedule.parse_timestamp(value, key)
+            except schedule.ScheduleRangeError as err:
+                out.append(Problem(key, f"{limits.describe_value(value)} is out of range (allowed: {err.allowed})"))
             except ScheduleError as err:
                 out.append(Problem(key, f"{value!r} is not an ISO-8601 timestamp (allowed: {err.allowed})"))
         if len(dates) == 2 and dates["startDate"] >= dates["endDate"]:

@@ -4,18 +4,28 @@ matplotlib is the optional ``viz`` extra, so it is imported inside :func:`render
 the rest of the project (and the policy pack) never needs it. The figure is drawn on an
 Agg canvas owned by this module, never through ``pyplot``, so no global backend or figure
 registry is touched.
+
+Writing: :func:`output_problem` asks the OS, before anything is drawn, whether the file can be
+created, and the picture goes to a temporary file in the same directory that replaces the target
+only once complete (``os.replace``), so a failure never leaves a partial file or clobbers an
+existing one. Missing directories are not created: a typo in a path is an error, as in a shell.
 """
 
 from __future__ import annotations
 
+import errno
+import os
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from mw.errors import MWError
 from mw.schedule import Opening
 
-__all__ = ["SUFFIXES", "CalendarRow", "render_calendar"]
+__all__ = ["SUFFIXES", "CalendarRow", "output_problem", "render_calendar"]
 
 SUFFIXES = (".png", ".svg")
 _OPEN_COLOUR = "#2b7bba"
@@ -34,21 +44,48 @@ class CalendarRow:
     openings: list[Opening]
 
 
+def output_problem(path: str | Path) -> str | None:
+    """Why a calendar cannot be written to ``path``, or None when it can; nothing is left behind.
+
+    In order: the suffix must be one of ``SUFFIXES``; ``path`` must not be a directory; a file
+    must be creatable in its directory (a probe file is created there and removed, so a missing,
+    read-only or non-directory parent is caught with the OS's reason, ``strerror``); an existing
+    file must be writable.
+    """
+    target = Path(path)
+    if target.suffix.lower() not in SUFFIXES:
+        return f"suffix {target.suffix!r} is not supported; allowed: {', '.join(SUFFIXES)}"
+    if target.is_dir():
+        return os.strerror(errno.EISDIR)
+    try:
+        handle, probe = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".probe")
+    except OSError as err:
+        return f"cannot create a file in directory {str(target.parent)!r}: {err.strerror}"
+    os.close(handle)
+    os.unlink(probe)
+    if target.exists():
+        try:
+            with open(target, "r+b"):  # opens for writing without truncating
+                pass
+        except OSError as err:
+            return f"cannot overwrite it: {err.strerror}"
+    return None
+
+
 def render_calendar(rows: list[CalendarRow], path: str | Path, *, start: datetime, end: datetime) -> None:
     """Draw ``rows`` between ``start`` and ``end`` (aware datetimes) to ``path`` (.png or .svg).
 
     Each opening is a bar from ``opens`` to ``closes``; the cutoff part, from
     ``stops_starting`` to ``closes``, when no new task starts, is shaded differently.
-    Raises MWError for an unsupported suffix, a naive or empty time range, or when
-    matplotlib (the ``viz`` extra) is missing.
+    Raises MWError, before drawing, for a path :func:`output_problem` rejects, a naive or
+    empty time range, or when matplotlib (the ``viz`` extra) is missing; and when writing
+    fails, without leaving a partial file.
     """
     target = Path(path)
     suffix = target.suffix.lower()
-    if suffix not in SUFFIXES:
-        raise MWError(
-            f"cannot write a calendar to {str(target)!r}: suffix {target.suffix!r} is not supported; "
-            f"allowed: {', '.join(SUFFIXES)}"
-        )
+    problem = output_problem(target)
+    if problem is not None:
+        raise MWError(f"cannot write a calendar to {str(target)!r}: {problem}")
     if start.tzinfo is None or end.tzinfo is None:
         raise MWError("calendar start and end need a timezone (e.g. 2026-11-01T00:00:00+00:00)")
     if end <= start:
@@ -92,10 +129,34 @@ def render_calendar(rows: list[CalendarRow], path: str | Path, *, start: datetim
             ncols=2,
             fontsize="small",
         )
-        target.parent.mkdir(parents=True, exist_ok=True)
         # Date None keeps the output free of the time it was drawn (same input, same bytes).
         metadata = {"Date": None} if suffix == ".svg" else {}
-        figure.savefig(target, format=suffix[1:], metadata=metadata)
+        _write(target, lambda stream: figure.savefig(stream, format=suffix[1:], metadata=metadata))
+
+
+def _write(target: Path, draw: Callable[[BinaryIO], object]) -> None:
+    """Run ``draw`` into a temporary file next to ``target``, then move it over ``target``.
+
+    On any failure (a full disk, an interrupt) the temporary file is removed and ``target``
+    is untouched; an OSError becomes an MWError naming the path and the OS's reason.
+    """
+    try:
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as err:
+        raise MWError(f"cannot write a calendar to {str(target)!r}: {err.strerror}") from None
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            draw(stream)
+        # mkstemp makes the file private (0600); give it the mode a plain new file would get.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, target)
+    except BaseException as err:
+        Path(temporary).unlink(missing_ok=True)
+        if isinstance(err, OSError):
+            raise MWError(f"cannot write a calendar to {str(target)!r}: {err.strerror or err}") from None
+        raise
 
 
 def _spans(

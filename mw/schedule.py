@@ -37,14 +37,19 @@ shapes shipped in botocore (``ssm/2014-11-06/service-2.json``).
   State Manager associations only), so none is enforced.
 * ``at(yyyy-mm-ddThh:mm:ss)``: one run. The guide calls it a UTC timestamp, yet its CLI
   example pairs it with ``--schedule-timezone``; here it is read in the schedule timezone
-  (UTC when none), like cron.
+  (UTC when none), like cron. Its year must be 1970-2199, as in cron's year field.
 * ``ScheduleOffset``: 1-6 (botocore shape ``MaintenanceWindowOffset``), cron only ("schedule
   offsets for cron expressions only"); the window opens that many calendar days after the
   cron match, at the same local wall time.
 * ``StartDate``/``EndDate``: "ISO-8601 Extended format", "with or without an offset"; a value
   without an offset is read as UTC. The window runs only from StartDate (inclusive: the
   guide's ``rate(7 days)`` example first runs at the start date itself) until EndDate
-  (exclusive: at EndDate the window "becomes inactive").
+  (exclusive: at EndDate the window "becomes inactive"). Neither the API model (shape
+  ``MaintenanceWindowStringDateTime`` is a plain string, no bounds) nor the API reference
+  gives a range, so the only calendar AWS names for schedules is used: instants from
+  1970-01-01T00:00:00Z up to, not including, 2200-01-01T00:00:00Z (cron's years 1970-2199).
+  Out-of-range values raise :class:`ScheduleRangeError` when parsed, before any arithmetic
+  (``0001-01-01T00:00:00+05:00`` cannot even be converted to UTC by ``datetime``).
 * ``rate()`` anchor: the guide's example 2 counts ``rate(7 days)`` from StartDate, and botocore
   says "if you provide a start date that occurs in the past, the current date and time are
   used". Creation time is unknown before deploy, so the anchor is StartDate when given, else
@@ -91,6 +96,11 @@ America/New_York; ``cron(0 2 ? * * *)`` 0.2 ms (UTC) / 0.5 ms (New York); ``cron
 *)`` 7 ms / 18 ms (Berlin); ``cron(0 0 31 2 ? *)`` with ``count=1`` searches to 2199 in 0.1 ms;
 ``parse`` 50 us uncached, 0.14 us cached. The first ``validate_timezone`` call lists the zone
 database once (about 40 ms).
+
+Range: every instant this module computes lies between 1969-12-23 and 2200-01-10 (the calendar,
+widened by the largest zone offset, DST gap, scheduleOffset and duration), far inside
+``datetime``'s years 1-9999, so no arithmetic can overflow. :func:`iter_openings` yields
+openings lazily, so a caller that stops early never holds more than it asked for.
 """
 
 from __future__ import annotations
@@ -109,11 +119,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from mw.errors import ScheduleError
 
 __all__ = [
+    "TIMESTAMP_RANGE",
     "AtSchedule",
     "CronSchedule",
     "Opening",
     "RateSchedule",
     "Schedule",
+    "ScheduleRangeError",
+    "iter_openings",
     "matches",
     "openings",
     "overlaps",
@@ -125,9 +138,13 @@ __all__ = [
 _UTC = UTC
 _MIN_YEAR = 1970
 _MAX_YEAR = 2199
-# End of the calendar AWS's year field can name; also bounds rate() and count-only searches.
+# The calendar AWS's year field can name; startDate, endDate and at() must lie in it.
 _CALENDAR_START = datetime(_MIN_YEAR, 1, 1, tzinfo=_UTC)
 _CALENDAR_END = datetime(_MAX_YEAR + 1, 1, 1, tzinfo=_UTC)
+TIMESTAMP_RANGE = (
+    f"a time from {_CALENDAR_START:%Y-%m-%dT%H:%M:%SZ} up to, not including, {_CALENDAR_END:%Y-%m-%dT%H:%M:%SZ}, "
+    f"in UTC (the years {_MIN_YEAR}-{_MAX_YEAR} of AWS's cron year field)"
+)
 _MAX_EXPRESSION_LENGTH = 256  # botocore shape MaintenanceWindowSchedule: max 256
 _MIN_CRON_INTERVAL_MINUTES = 5
 _OFFSET_RANGE = (1, 6)  # botocore shape MaintenanceWindowOffset
@@ -136,6 +153,12 @@ _CUTOFF_RANGE = (0, 23)  # botocore shape MaintenanceWindowCutoff
 # Largest gap between a wall-clock time and its instant in any zone (UTC-12..UTC+14), plus a
 # DST gap of up to a day (Pacific/Apia skipped 2011-12-30): bounds the reordering of runs.
 _WALL_SLACK = timedelta(hours=40)
+# Latest instant any schedule can open at: a cron match late on 2199-12-31, read in UTC-12 and
+# moved by the largest scheduleOffset (6 days), still opens before this. Bounds rate() and
+# count-only searches; years 1970-2199 only decide which cron matches exist.
+_OPENINGS_END = _CALENDAR_END + timedelta(days=_OFFSET_RANGE[1] + 2)
+# Earliest opening: 1970-01-01 00:00 read in UTC+14 is 1969-12-31T10:00Z; rate() runs from here too.
+_OPENINGS_START = _CALENDAR_START - timedelta(days=1)
 
 _MONTH_NAMES = {
     name: number
@@ -162,6 +185,14 @@ _TIMESTAMP = re.compile(
     r"(?:T(?P<time>[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?)"
     r"(?P<zone>Z|[+-][0-9]{2}:[0-9]{2})?)?"
 )
+
+
+class ScheduleRangeError(ScheduleError):
+    """A well-formed date or time outside the calendar AWS schedules in (see ``TIMESTAMP_RANGE``).
+
+    Separate from :class:`~mw.errors.ScheduleError` so that callers can say "out of range"
+    rather than "not a timestamp"; ``allowed`` names the range.
+    """
 
 
 # --------------------------------------------------------------------------- schedules
@@ -291,6 +322,11 @@ def _parse_at(expression: str, body: str) -> AtSchedule:
         when = datetime(*(int(part) for part in match.groups()))
     except ValueError:
         raise ScheduleError(expression, "at timestamp", body, allowed) from None
+    if not _MIN_YEAR <= when.year <= _MAX_YEAR:
+        # Wall time in the schedule's zone, which is not known here: the year is the bound.
+        raise ScheduleRangeError(
+            expression, "at timestamp", body, f"a year from {_MIN_YEAR} to {_MAX_YEAR}, as in cron's year field"
+        )
     return AtSchedule(expression, when)
 
 
@@ -482,7 +518,8 @@ def parse_timestamp(value: str, field: str, *, expression: str | None = None) ->
 
     AWS's example is ``2021-04-07T14:29:00-08:00``; it accepts values "with or without an
     offset". Accepted here: ``YYYY-MM-DD``, optionally ``THH:MM[:SS[.fraction]]`` and ``Z`` or
-    ``±HH:MM``. Without an offset the value is UTC. Raises ScheduleError naming ``field``.
+    ``±HH:MM``. Without an offset the value is UTC. Raises ScheduleError naming ``field``;
+    ScheduleRangeError (a ScheduleError) when the instant is outside ``TIMESTAMP_RANGE``.
     """
     allowed = "an ISO-8601 timestamp such as 2021-04-07T14:29:00-08:00"
     if not isinstance(value, str) or (match := _TIMESTAMP.fullmatch(value)) is None:
@@ -492,7 +529,15 @@ def parse_timestamp(value: str, field: str, *, expression: str | None = None) ->
         parsed = datetime.fromisoformat(text)
     except ValueError:
         raise ScheduleError(expression or value, field, value, allowed) from None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=_UTC)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=_UTC)
+    # The year first: converting year 1 or 9999 to UTC can leave datetime's range. A year next
+    # to the calendar may still be inside it once its offset is applied (1969-12-31T20:00-05:00).
+    if not _MIN_YEAR - 1 <= parsed.year <= _MAX_YEAR + 1 or not (
+        _CALENDAR_START <= parsed.astimezone(_UTC) < _CALENDAR_END
+    ):
+        raise ScheduleRangeError(expression or value, field, value, TIMESTAMP_RANGE)
+    return parsed
 
 
 def _month_length(year: int, month: int) -> int:
@@ -613,21 +658,25 @@ def _cron_instants(
 
 
 def _rate_instants(schedule: RateSchedule, anchor: datetime, after: datetime) -> Iterator[datetime]:
-    """``anchor + k * interval`` strictly after ``after``, up to the end of year 2199."""
+    """``anchor + k * interval`` strictly after ``after``, before ``_OPENINGS_END``, in UTC.
+
+    ``anchor`` may be far before 1970 (any aware datetime): it is only subtracted from and
+    added to, and the sum converted to UTC once it is in range.
+    """
     interval = schedule.seconds
-    if anchor >= _CALENDAR_END:
+    if anchor >= _OPENINGS_END:
         return
     # Whole-number arithmetic: an interval of 10**200 days must not overflow a timedelta.
-    total = (_CALENDAR_END - anchor) // timedelta(seconds=1)
+    total = (_OPENINGS_END - anchor) // timedelta(seconds=1)
     if interval > total:
         if anchor > after:
-            yield anchor
+            yield anchor.astimezone(_UTC)
         return
     elapsed = (after - anchor) // timedelta(microseconds=1)
     first = 0 if elapsed < 0 else elapsed // (interval * 1_000_000) + 1
     step = timedelta(seconds=interval)
-    instant = anchor + first * step if first * interval <= total else _CALENDAR_END
-    while instant < _CALENDAR_END:
+    instant = (anchor + first * step).astimezone(_UTC) if first * interval <= total else _OPENINGS_END
+    while instant < _OPENINGS_END:
         yield instant
         instant += step
 
@@ -649,15 +698,55 @@ def openings(
 
     Exactly one of ``count`` and ``days`` is required. ``timezone`` is ScheduleTimezone (UTC
     when None), ``offset_days`` ScheduleOffset (cron only), ``start_date``/``end_date`` the
-    active period (ISO-8601). A schedule that never matches returns ``[]``: searches end at
-    ``after + days``, at ``end_date`` or at the end of year 2199. See the module docstring for
-    the DST, offset and rate-anchor rules. Raises ScheduleError for invalid input.
+    active period (ISO-8601, within ``TIMESTAMP_RANGE``). A schedule that never matches returns
+    ``[]``: searches end at ``after + days``, at ``end_date`` or just after year 2199. See the
+    module docstring for the DST, offset and rate-anchor rules. Raises ScheduleError for invalid
+    input. The whole list is built: use :func:`iter_openings` to stop early.
     """
     if (count is None) == (days is None):
         raise ValueError("openings() needs exactly one of count and days")
+    return list(
+        iter_openings(
+            expression,
+            after=after,
+            count=count,
+            days=days,
+            timezone=timezone,
+            offset_days=offset_days,
+            start_date=start_date,
+            end_date=end_date,
+            duration_hours=duration_hours,
+            cutoff_hours=cutoff_hours,
+        )
+    )
+
+
+def iter_openings(
+    expression: str,
+    *,
+    after: datetime,
+    count: int | None = None,
+    days: float | None = None,
+    timezone: str | None = None,
+    offset_days: int | None = None,
+    start_date: str | None = None,
+    end_date: str | None = None,
+    duration_hours: int = 1,
+    cutoff_hours: int = 0,
+) -> Iterator[Opening]:
+    """The openings of :func:`openings`, one at a time, in order.
+
+    ``count`` and ``days`` are both optional here: with neither, the openings run to
+    ``end_date`` or just past year 2199. Arguments are validated when this is called, not
+    when iteration starts, so errors surface where the call is. Each opening is computed only
+    when asked for: memory does not grow with ``count`` or ``days``. ``after`` may be any
+    aware datetime: nothing opens before 1969-12-31T00:00Z (a cron or at() time in 1970 is 1969
+    in UTC in zones ahead of it) or after the first days of 2200, and a rate()
+    without ``start_date`` still counts its intervals from ``after`` itself.
+    """
     if count is not None and count < 0:
         raise ValueError(f"count must not be negative, got {count}")
-    if days is not None and days < 0:
+    if days is not None and not days >= 0:  # also NaN
         raise ValueError(f"days must not be negative, got {days}")
     if after.tzinfo is None or after.utcoffset() is None:
         raise ValueError(f"after must be timezone-aware, got {after!r}")
@@ -669,17 +758,23 @@ def openings(
     end = parse_timestamp(end_date, "endDate", expression=expression) if end_date is not None else None
     if start is not None and end is not None and end <= start:
         raise ScheduleError(expression, "endDate", str(end_date), f"a time after startDate {start_date}")
+    if count == 0 or after >= _OPENINGS_END:
+        return iter(())
+    # Comparing aware datetimes never overflows; converting year 1 (+05:00) to UTC would.
+    after_utc = max(after, _OPENINGS_START).astimezone(_UTC)
 
-    after_utc = after.astimezone(_UTC)
-    limits = [_CALENDAR_END]
+    limits = [_OPENINGS_END]
     if end is not None:
         limits.append(end.astimezone(_UTC))
-    if days is not None and days < (_CALENDAR_END - after_utc) / timedelta(days=1):
-        limits.append(after_utc + timedelta(days=days))
+    if days is not None and days < (_OPENINGS_END - after) / timedelta(days=1):
+        horizon = after + timedelta(days=days)  # from `after` itself, which may be long before 1970
+        if horizon <= _OPENINGS_START:
+            return iter(())
+        limits.append(horizon.astimezone(_UTC))
     limit = min(limits)
     low = max(after_utc, start.astimezone(_UTC)) if start is not None else after_utc
     if low >= limit:
-        return []
+        return iter(())
 
     instants: Iterator[datetime]
     if isinstance(schedule, CronSchedule):
@@ -689,42 +784,49 @@ def openings(
         )
         wall_stop = (
             None
-            if limit == _CALENDAR_END
+            if limit == _OPENINGS_END
             else limit.astimezone(zone).replace(tzinfo=None) - timedelta(days=shift) + _WALL_SLACK
         )
         instants = _cron_instants(schedule, zone, wall_start, wall_stop, shift)
     elif isinstance(schedule, RateSchedule):
-        anchor = start.astimezone(_UTC) if start is not None else after_utc
+        anchor = start.astimezone(_UTC) if start is not None else after
         instants = _rate_instants(schedule, anchor, after_utc)
-    elif _CALENDAR_START.year <= schedule.when.year <= _MAX_YEAR:
+    else:  # at(): its year is 1970-2199 (checked by parse), so any zone keeps it in range
         instants = iter([schedule.when.replace(tzinfo=zone).astimezone(_UTC)])
-    else:
-        instants = iter([])  # outside the calendar AWS schedules in (and datetime's range)
+    return _openings_from(instants, zone, after_utc, low, limit, count, duration_hours, cutoff_hours)
 
+
+def _openings_from(
+    instants: Iterator[datetime],
+    zone: tzinfo,
+    after_utc: datetime,
+    low: datetime,
+    limit: datetime,
+    count: int | None,
+    duration_hours: int,
+    cutoff_hours: int,
+) -> Iterator[Opening]:
+    """Openings from run instants: those in ``[low, limit)`` and after ``after_utc``, at most ``count``."""
     duration = timedelta(hours=duration_hours)
     to_stop = timedelta(hours=duration_hours - cutoff_hours)
-    result: list[Opening] = []
-    if count == 0:
-        return result
+    found = 0
     for instant in instants:
         if instant >= limit:
-            break
+            return
         if instant <= after_utc or instant < low:
             continue
         if zone is _UTC:
-            result.append(Opening(instant, instant + to_stop, instant + duration))
+            yield Opening(instant, instant + to_stop, instant + duration)
         else:
             # Elapsed-time arithmetic in UTC, then shown in the window's zone.
-            result.append(
-                Opening(
-                    instant.astimezone(zone),
-                    (instant + to_stop).astimezone(zone),
-                    (instant + duration).astimezone(zone),
-                )
+            yield Opening(
+                instant.astimezone(zone),
+                (instant + to_stop).astimezone(zone),
+                (instant + duration).astimezone(zone),
             )
-        if count is not None and len(result) >= count:
-            break
-    return result
+        found += 1
+        if count is not None and found >= count:
+            return
 
 
 def _check_window_numbers(
@@ -780,6 +882,8 @@ def matches(schedule: Schedule, dt: datetime, *, anchor: datetime | None = None)
     if _wall_matches(schedule, wall):
         # Of a wall time that happens twice only the first occurrence runs.
         return not (dt.fold == 1 and wall.replace(tzinfo=zone).utcoffset() != dt.utcoffset())
+    if not _MIN_YEAR <= wall.year <= _MAX_YEAR + 1:
+        return False  # no run so far from the cron years; and the arithmetic below could overflow
     # dt may be where a missing wall time (spring forward) was moved to.
     instant = dt.astimezone(_UTC)
     offset_now = dt.utcoffset()

@@ -15,12 +15,14 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mw import schedule
 from mw.errors import MWError, ScheduleError
-from mw.schedule import Opening
+from mw.limits import describe_value
+from mw.schedule import Opening, ScheduleRangeError
 
 if TYPE_CHECKING:  # components import pulumi; only type checkers may see them here
     from components.target import TargetArgs
@@ -28,6 +30,8 @@ if TYPE_CHECKING:  # components import pulumi; only type checkers may see them h
 
 __all__ = [
     "DEFAULT_COUNT",
+    "MAX_COUNT",
+    "MAX_DAYS",
     "Overlap",
     "WindowSchedule",
     "find_overlaps",
@@ -36,12 +40,21 @@ __all__ = [
     "register",
     "render",
     "stack_names",
+    "stack_warnings",
     "targets_may_intersect",
     "to_json",
     "wire_targets_may_intersect",
 ]
 
 DEFAULT_COUNT = 5
+# Openings listed per window, at most (--count, and what --days may hold). 10,000 rows is already
+# far more than a terminal can be read in, about 0.8 MB of JSON per window, and more bars per row
+# than a picture 11 inches wide has pixels; memory stays bounded because openings are generated
+# lazily and never more than this (plus one, to know there are more) are kept.
+MAX_COUNT = 10_000
+# --days, at most: the whole calendar AWS schedules in (1970-2199); a longer range could hold no
+# more openings, and it keeps --from + --days far inside datetime's range.
+MAX_DAYS = (datetime(2200, 1, 1) - datetime(1970, 1, 1)).days  # 84,006
 ALL_STACKS = "all"
 _FROM_ALLOWED = ("ISO-8601 such as 2026-11-22T12:00:00Z, 2026-11-22T07:00:00-05:00 or 2026-11-22 "
                  "(without an offset: UTC)")
@@ -163,6 +176,8 @@ def parse_from(value: str | None, *, now: datetime | None = None) -> datetime:
         return now or datetime.now(UTC)
     try:
         return schedule.parse_timestamp(value, "--from")
+    except ScheduleRangeError as err:
+        raise MWError(f"--from {value!r} is out of range; allowed: {err.allowed}") from None
     except ScheduleError:
         raise MWError(f"--from {value!r} is not a timestamp; allowed: {_FROM_ALLOWED}") from None
 
@@ -178,7 +193,8 @@ def load_windows(root: Path, stacks: Iterable[str], *, start: datetime, count: i
 
     Exactly one of ``count`` (openings per window) and ``days`` (openings that open within that
     many days) is given. Raises ConfigError for a stack config the program would reject, MWError
-    for a stack without a ``Pulumi.<stack>.yaml``.
+    for a stack without a ``Pulumi.<stack>.yaml`` and when a window opens more than ``MAX_COUNT``
+    times within ``days`` (openings are generated lazily: at most ``MAX_COUNT + 1`` are made).
     """
     from mw.config import load_stack_file, namespaced, parse  # imports pulumi, through the components
 
@@ -200,10 +216,19 @@ def load_windows(root: Path, stacks: Iterable[str], *, start: datetime, count: i
 
 def _window(stack: str, w: MaintenanceWindowArgs, *, start: datetime, count: int | None, days: float | None,
             regions: frozenset[str] | None) -> WindowSchedule:
-    found = schedule.openings(
-        w.schedule, after=start, count=count, days=days, timezone=w.schedule_timezone, offset_days=w.schedule_offset,
-        start_date=w.start_date, end_date=w.end_date, duration_hours=w.duration, cutoff_hours=w.cutoff,
-    ) if w.enabled else []
+    found: list[Opening] = []
+    if w.enabled:
+        # One more than can be listed, to tell "exactly MAX_COUNT" from "more"; never the rest.
+        found = list(islice(schedule.iter_openings(
+            w.schedule, after=start, count=count, days=days, timezone=w.schedule_timezone,
+            offset_days=w.schedule_offset, start_date=w.start_date, end_date=w.end_date, duration_hours=w.duration,
+            cutoff_hours=w.cutoff,
+        ), MAX_COUNT + 1))
+        if len(found) > MAX_COUNT:
+            span = f"--days {describe_value(days)}" if days is not None else f"--count {count}"
+            raise MWError(f"{span}: window {stack}/{w.name} opens more than {MAX_COUNT:,} times in that range, and "
+                          f"mw schedule lists at most {MAX_COUNT:,} openings per window; use a smaller --days, "
+                          "or --count")
     targets: list[tuple[str, tuple[Mapping[str, Any], ...]]] = [(t.name, tuple(t.wire_targets())) for t in w.targets]
     targets += [(f"instanceIds of task {task.name}", ({"key": "InstanceIds", "values": list(task.instance_ids)},))
                 for task in w.tasks if task.instance_ids]
@@ -242,9 +267,23 @@ def find_overlaps(windows: Sequence[WindowSchedule]) -> list[Overlap]:
 # ------------------------------------------------------------------------------------------------ output
 
 
-def to_json(windows: Sequence[WindowSchedule], overlaps: Sequence[Overlap]) -> dict[str, Any]:
-    """``{"windows": [...], "overlaps": [...]}``; window timestamps carry the window's UTC offset."""
-    return {
+def stack_warnings(windows: Sequence[WindowSchedule], stacks: Sequence[str]) -> list[str]:
+    """What is valid but probably not meant: a stack without windows (in ``stacks`` order)."""
+    counts = {stack: 0 for stack in stacks}
+    for w in windows:
+        counts[w.stack] = counts.get(w.stack, 0) + 1
+    return [f"stack {stack!r} has no windows (Pulumi.{stack}.yaml sets no maintenance-windows:windows)"
+            for stack in stacks if not counts[stack]]
+
+
+def to_json(windows: Sequence[WindowSchedule], overlaps: Sequence[Overlap], *,
+            stacks: Sequence[str] | None = None) -> dict[str, Any]:
+    """``{"windows": [...], "overlaps": [...]}``; window timestamps carry the window's UTC offset.
+
+    With ``stacks`` (the stacks read, in order), also ``"stacks": [{"name", "windows"}]`` (the
+    number of windows of each) and ``"warnings"`` (:func:`stack_warnings`).
+    """
+    document: dict[str, Any] = {
         "windows": [{
             "stack": w.stack, "name": w.name, "schedule": w.schedule, "timezone": w.timezone, "enabled": w.enabled,
             "openings": [{"opens": o.opens.isoformat(), "stopsStarting": o.stops_starting.isoformat(),
@@ -257,6 +296,10 @@ def to_json(windows: Sequence[WindowSchedule], overlaps: Sequence[Overlap]) -> d
             "periods": [{"start": s.isoformat(), "end": e.isoformat()} for s, e in o.periods],
         } for o in overlaps],
     }
+    if stacks is not None:
+        document["stacks"] = [{"name": stack, "windows": sum(w.stack == stack for w in windows)} for stack in stacks]
+        document["warnings"] = stack_warnings(windows, stacks)
+    return document
 
 
 def render(windows: Sequence[WindowSchedule], overlaps: Sequence[Overlap], *, stacks: Sequence[str],
@@ -362,27 +405,33 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--stack", default="dev",
                         help=f"stack name: reads Pulumi.<stack>.yaml; '{ALL_STACKS}' for every stack (default: dev)")
     parser.add_argument("--from", dest="start", metavar="ISO-8601",
-                        help="openings after this time; without an offset it is UTC (default: now)")
+                        help="openings after this time, 1970-01-01T00:00:00Z to 2199-12-31T23:59:59Z; without an "
+                             "offset it is UTC (default: now)")
     amount = parser.add_mutually_exclusive_group()
-    amount.add_argument("--count", type=_positive(int), metavar="N",
-                        help=f"the next N openings of each window (default: {DEFAULT_COUNT})")
-    amount.add_argument("--days", type=_positive(float), metavar="D", help="every opening within D days")
+    amount.add_argument("--count", type=_bounded(int, MAX_COUNT), metavar="N",
+                        help=f"the next N openings of each window, 1 to {MAX_COUNT} (default: {DEFAULT_COUNT})")
+    amount.add_argument("--days", type=_bounded(float, MAX_DAYS), metavar="D",
+                        help=f"every opening within D days, more than 0 and at most {MAX_DAYS} (the 1970-2199 "
+                             f"calendar); at most {MAX_COUNT} openings per window")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     parser.add_argument("--output", type=Path, metavar="FILE",
-                        help="also draw a timeline picture, .png or .svg (needs the viz extra: matplotlib)")
+                        help="also draw a timeline picture, .png or .svg, in an existing directory (needs the viz "
+                             "extra: matplotlib)")
     parser.add_argument("--project-dir", type=Path, metavar="DIR",
                         help="the Pulumi project (default: the working directory or a parent with Pulumi.yaml)")
     parser.set_defaults(handler=_command)
 
 
-def _positive(kind: type[int] | type[float]) -> Any:
+def _bounded(kind: type[int] | type[float], most: int) -> Any:
+    """An argparse type: a number of ``kind`` above 0 and at most ``most``."""
     def read(text: str) -> int | float:
         try:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if kind is int else ''}number") from None
-        if not value > 0 or value == float("inf"):
-            raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
+        if not 0 < value <= most:  # also NaN and infinity
+            allowed = f"1 to {most}" if kind is int else f"more than 0 and at most {most}"
+            raise argparse.ArgumentTypeError(f"{text!r} is out of range (allowed: {allowed})")
         return value
 
     read.__name__ = kind.__name__  # argparse names the type in its messages
@@ -395,20 +444,23 @@ def _command(args: argparse.Namespace) -> int:
     root = find_project(args.project_dir)
     start = parse_from(args.start)
     if args.output is not None:
-        from mw.calendar import SUFFIXES
+        from mw.calendar import output_problem
 
-        # Before any work: a wrong suffix should not wait for every stack to be read.
-        if args.output.suffix.lower() not in SUFFIXES:
-            raise MWError(f"--output {str(args.output)!r}: suffix {args.output.suffix!r} is not supported; "
-                          f"allowed: {', '.join(SUFFIXES)}")
+        # Before any work: a path that cannot be written should not wait for every stack to be read.
+        problem = output_problem(args.output)
+        if problem is not None:
+            raise MWError(f"--output {str(args.output)!r}: {problem}")
     stacks = stack_names(root) if args.stack == ALL_STACKS else [args.stack]
     count = args.count if args.count is not None or args.days is not None else DEFAULT_COUNT
     windows = load_windows(root, stacks, start=start, count=count, days=args.days)
     overlaps = find_overlaps(windows)
     if args.output is not None:
         _draw(windows, args.output, start=start, days=args.days, labelled=len(stacks) > 1)
+    # On stderr in both modes: stdout stays the report, or one JSON document (which also has them).
+    for warning in stack_warnings(windows, stacks):
+        print(f"warning: {warning}", file=sys.stderr)
     if args.json:
-        print(json.dumps(to_json(windows, overlaps), indent=2))
+        print(json.dumps(to_json(windows, overlaps, stacks=stacks), indent=2))
     else:
         sys.stdout.write(render(windows, overlaps, stacks=stacks, start=start, count=count, days=args.days))
     if args.output is not None:

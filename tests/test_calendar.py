@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import struct
 import sys
 import xml.etree.ElementTree as ET
@@ -10,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from mw.calendar import CalendarRow, render_calendar
+from mw.calendar import CalendarRow, output_problem, render_calendar
 from mw.errors import MWError
 from mw.schedule import openings
 
@@ -64,7 +66,7 @@ def test_more_rows_make_a_taller_picture(tmp_path: Path, rows: list[CalendarRow]
 
 
 def test_svg_has_one_row_per_window(tmp_path: Path, rows: list[CalendarRow]) -> None:
-    target = tmp_path / "nested" / "calendar.svg"
+    target = tmp_path / "calendar.svg"
     render_calendar(rows, str(target), start=START, end=END)
     root = ET.parse(target).getroot()
     assert root.tag == f"{SVG}svg"
@@ -116,3 +118,72 @@ def test_missing_matplotlib_names_the_extra(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` fail
     with pytest.raises(MWError, match=r"install the viz extra: pip install -e '\.\[viz\]'"):
         render_calendar([], tmp_path / "calendar.png", start=START, end=END)
+
+
+# --------------------------------------------------------------------------- where it is written
+
+
+@pytest.mark.parametrize(
+    ("name", "prepare", "problem"),
+    [
+        ("calendar.png", None, None),
+        ("calendar.SVG", None, None),
+        ("calendar.png", b"an older picture", None),  # replaced
+        ("calendar.pdf", None, "suffix '.pdf' is not supported; allowed: .png, .svg"),
+        ("calendar.png", "directory", "Is a directory"),
+        ("missing/calendar.png", None, "cannot create a file in directory '{tmp}/missing': No such file or directory"),
+        ("notes.txt/calendar.png", None, "cannot create a file in directory '{tmp}/notes.txt': Not a directory"),
+    ],
+)
+def test_output_problem(tmp_path: Path, name: str, prepare: bytes | str | None, problem: str | None) -> None:
+    (tmp_path / "notes.txt").write_text("a file, not a directory")
+    target = tmp_path / name
+    if prepare == "directory":
+        target.mkdir()
+    elif isinstance(prepare, bytes):
+        target.write_bytes(prepare)
+    before = sorted(tmp_path.rglob("*"))
+    assert output_problem(target) == (problem.format(tmp=tmp_path) if problem else None)
+    assert sorted(tmp_path.rglob("*")) == before  # the probe file is gone, no directory was made
+
+
+def test_a_missing_directory_is_not_created(tmp_path: Path, rows: list[CalendarRow]) -> None:
+    target = tmp_path / "nested" / "calendar.svg"
+    with pytest.raises(MWError) as caught:
+        render_calendar(rows, target, start=START, end=END)
+    assert str(caught.value) == (
+        f"cannot write a calendar to '{target}': cannot create a file in directory '{tmp_path / 'nested'}': "
+        "No such file or directory"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_new_picture_gets_the_mode_of_a_plain_new_file(tmp_path: Path, rows: list[CalendarRow]) -> None:
+    umask = os.umask(0o022)
+    try:
+        render_calendar(rows, tmp_path / "calendar.png", start=START, end=END)
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "calendar.png").stat().st_mode & 0o777 == 0o644
+
+
+@pytest.mark.parametrize("failure", [OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)), KeyboardInterrupt()])
+def test_a_failed_write_leaves_no_partial_file(
+    tmp_path: Path, rows: list[CalendarRow], monkeypatch: pytest.MonkeyPatch, failure: BaseException
+) -> None:
+    from matplotlib.figure import Figure
+
+    def fail_half_way(self: Figure, stream: object, **kwargs: object) -> None:
+        stream.write(b"<svg half")  # type: ignore[attr-defined]
+        raise failure
+
+    monkeypatch.setattr(Figure, "savefig", fail_half_way)
+    target = tmp_path / "calendar.svg"
+    target.write_bytes(b"old picture")
+    expected = MWError if isinstance(failure, OSError) else KeyboardInterrupt
+    with pytest.raises(expected) as caught:
+        render_calendar(rows, target, start=START, end=END)
+    if expected is MWError:
+        assert str(caught.value) == f"cannot write a calendar to '{target}': No space left on device"
+    assert [p.name for p in tmp_path.iterdir()] == ["calendar.svg"]
+    assert target.read_bytes() == b"old picture"

@@ -10,20 +10,24 @@ twice), starts 2026-03-08 02:00 EST (02:00-03:00 does not exist). Berlin: DST st
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
-from itertools import pairwise
+import tracemalloc
+from datetime import UTC, datetime, timedelta, timezone
+from itertools import islice, pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from mw.errors import MWError, ScheduleError
 from mw.schedule import (
+    TIMESTAMP_RANGE,
     AtSchedule,
     CronSchedule,
     Opening,
     RateSchedule,
+    ScheduleRangeError,
+    iter_openings,
     matches,
     openings,
     overlaps,
@@ -754,3 +758,229 @@ def test_any_string_parses_or_raises_schedule_error(text: str) -> None:
         assert schedule.expression == text
         # What parses must also plan without crashing.
         openings(text, after=datetime(2026, 11, 1, tzinfo=UTC), count=3, timezone="Europe/Berlin")
+
+
+# --------------------------------------------------------------------------- the calendar's edges
+
+CALENDAR_START = datetime(1970, 1, 1, tzinfo=UTC)
+CALENDAR_END = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "utc"),
+    [
+        ("1970-01-01T00:00:00Z", "1970-01-01T00:00:00+00:00"),
+        ("1969-12-31T19:00:00-05:00", "1970-01-01T00:00:00+00:00"),  # year 1969 as written, 1970 in UTC
+        ("1970-01-01", "1970-01-01T00:00:00+00:00"),
+        ("2199-12-31T23:59:59.999999Z", "2199-12-31T23:59:59.999999+00:00"),
+        ("2200-01-01T04:00:00+05:00", "2199-12-31T23:00:00+00:00"),  # year 2200 as written, 2199 in UTC
+        ("2199-12-31", "2199-12-31T00:00:00+00:00"),
+    ],
+)
+def test_parse_timestamp_accepts_the_whole_calendar(text: str, utc: str) -> None:
+    assert parse_timestamp(text, "startDate").astimezone(UTC).isoformat() == utc
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0001-01-01T00:00:00+05:00",  # the issue's: before 1970, and out of datetime's range in UTC
+        "0001-01-01",
+        "9999-12-31T23:59:59-05:00",
+        "9999-12-31",
+        "1969-12-31T23:59:59.999Z",
+        "1970-01-01T00:00:00+00:01",
+        "2200-01-01T00:00:00Z",
+        "2199-12-31T23:00:00-05:00",  # 2200-01-01T04:00Z
+        "1000-06-15T12:00:00Z",
+    ],
+)
+def test_parse_timestamp_rejects_dates_outside_the_calendar(text: str) -> None:
+    with pytest.raises(ScheduleRangeError) as caught:
+        parse_timestamp(text, "endDate")
+    assert (caught.value.field, caught.value.value, caught.value.allowed) == ("endDate", text, TIMESTAMP_RANGE)
+    assert str(caught.value) == (
+        f"{text!r}: endDate {text!r} is not valid; allowed: a time from 1970-01-01T00:00:00Z up to, not including, "
+        "2200-01-01T00:00:00Z, in UTC (the years 1970-2199 of AWS's cron year field)"
+    )
+    assert isinstance(caught.value, ScheduleError)
+
+
+@pytest.mark.parametrize(
+    "expression", ["at(1969-12-31T23:59:59)", "at(2200-01-01T00:00:00)", "at(0001-01-01T00:00:00)", "at(9999-12-31T23:59:59)"]
+)
+def test_at_years_outside_the_calendar_are_rejected(expression: str) -> None:
+    with pytest.raises(ScheduleRangeError) as caught:
+        parse(expression)
+    assert (caught.value.field, caught.value.value) == ("at timestamp", expression[3:-1])
+    assert caught.value.allowed == "a year from 1970 to 2199, as in cron's year field"
+
+
+@pytest.mark.parametrize(
+    ("expression", "kwargs", "field"),
+    [
+        ("cron(0 2 ? * * *)", {"start_date": "0001-01-01T00:00:00+05:00", "count": 3}, "startDate"),
+        ("cron(0 2 ? * * *)", {"start_date": "0001-01-01T00:00:00+05:00", "days": 30}, "startDate"),
+        ("rate(1 day)", {"start_date": "0001-01-01T00:00:00+05:00", "count": 3}, "startDate"),
+        ("cron(0 2 ? * * *)", {"end_date": "9999-12-31T23:59:59-05:00", "days": 30}, "endDate"),
+        ("rate(30 minutes)", {"end_date": "2200-01-01T00:00:00Z", "count": 1}, "endDate"),
+    ],
+)
+def test_openings_reject_out_of_range_dates_instead_of_overflowing(
+    expression: str, kwargs: dict[str, object], field: str
+) -> None:
+    with pytest.raises(ScheduleRangeError) as caught:
+        openings(expression, after=at("2026-01-01T00:00:00+00:00"), **kwargs)  # type: ignore[arg-type]
+    assert caught.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("expression", "kwargs", "expected"),
+    [
+        # A cron match on the calendar's last day, read in UTC-11 and moved 6 days, opens in 2200.
+        (
+            "cron(0 23 31 12 ? 2199)",
+            {"timezone": "Pacific/Pago_Pago", "offset_days": 6, "count": 2},
+            ["2200-01-06T23:00:00-11:00"],
+        ),
+        ("cron(0 23 31 12 ? 2199)", {"timezone": "America/New_York", "days": 84006}, ["2199-12-31T23:00:00-05:00"]),
+        ("at(2199-12-31T23:59:59)", {"timezone": "Etc/GMT+12", "count": 1}, ["2199-12-31T23:59:59-12:00"]),
+        # 1969-12-31T15:00Z: year 1970 where it is written, so it runs
+        ("at(1970-01-01T00:00:00)", {"timezone": "Asia/Tokyo", "count": 1}, ["1970-01-01T00:00:00+09:00"]),
+    ],
+)
+def test_openings_at_the_top_of_the_calendar(expression: str, kwargs: dict[str, object], expected: list[str]) -> None:
+    assert opens(expression, "2199-12-20T00:00:00+00:00" if "2199" in expression else "1969-12-01T00:00:00Z",
+                 **kwargs) == expected
+
+
+@pytest.mark.parametrize(
+    ("expression", "after", "kwargs", "expected"),
+    [
+        # `after` in year 1 at +05:00 cannot be converted to UTC; nothing opens before the last day of
+        # 1969, and a rate without startDate still counts from `after` itself (0000-12-31T19:00Z, daily).
+        ("rate(1 day)", "0001-01-01T00:00:00+05:00", {"count": 2},
+         ["1969-12-31T19:00:00+00:00", "1970-01-01T19:00:00+00:00"]),
+        ("cron(0 0 1 1 ? 1970)", "0001-01-01T00:00:00+05:00", {"count": 2}, ["1970-01-01T00:00:00+00:00"]),
+        ("cron(0 0 1 1 ? 1970)", "0001-01-01T00:00:00+05:00", {"days": 10}, []),  # ten days of year 1
+        ("cron(0 0 1 1 ? 1970)", "1969-12-31T00:00:00+00:00", {"days": 1}, []),  # ends at 1970, exclusive
+        ("cron(0 0 1 1 ? 1970)", "0001-01-01T00:00:00+05:00", {"days": 719_162}, []),  # to 1969-12-31T19:00Z
+        ("cron(0 2 ? * * *)", "9999-12-31T23:59:59-05:00", {"count": 2}, []),
+        ("rate(5 minutes)", "9999-12-31T00:00:00+00:00", {"days": 3_000_000}, []),
+    ],
+)
+def test_any_after_is_accepted_without_overflow(
+    expression: str, after: str, kwargs: dict[str, object], expected: list[str]
+) -> None:
+    assert opens(expression, after, **kwargs) == expected
+
+
+def test_days_must_be_a_number() -> None:
+    with pytest.raises(ValueError, match="days must not be negative, got nan"):
+        openings("rate(1 hour)", after=at("2026-11-01T00:00:00+00:00"), days=float("nan"))
+
+
+def test_iter_openings_is_lazy() -> None:
+    """Asking for every daily run until 2200 (63,000) costs only what is taken from it."""
+    after = at("2026-01-01T00:00:00+00:00")
+    tracemalloc.start()
+    try:
+        taken = list(islice(iter_openings("rate(1 day)", after=after, count=100_000_000), 1_000))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(taken) == 1_000
+    assert taken[-1].opens == after + timedelta(days=1_000)
+    assert peak < 2_000_000  # 1,000 openings take about 0.4 MB; all 63,000 would take about 25 MB
+
+
+def test_iter_openings_validates_when_called() -> None:
+    with pytest.raises(ScheduleRangeError):
+        iter_openings("rate(1 day)", after=at("2026-01-01T00:00:00+00:00"), start_date="0001-01-01")
+    assert next(iter_openings("rate(1 day)", after=at("2026-01-01T00:00:00+00:00"))).opens == at(
+        "2026-01-02T00:00:00+00:00"
+    )
+
+
+# Any instant datetime can hold, at any UTC offset it allows, instants in the calendar and close to its edges.
+_OFFSETS = st.integers(-(24 * 60 - 1), 24 * 60 - 1).map(lambda minutes: timezone(timedelta(minutes=minutes)))
+_EDGES = [datetime(1970, 1, 1), datetime(2200, 1, 1)]
+_ANYWHERE = st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59), timezones=_OFFSETS)
+_IN_CALENDAR = st.datetimes(min_value=datetime(1970, 1, 2), max_value=datetime(2199, 12, 30), timezones=_OFFSETS)
+_NEAR_EDGES = st.builds(
+    lambda edge, seconds, offset: (edge + timedelta(seconds=seconds)).replace(tzinfo=offset),
+    st.sampled_from(_EDGES),
+    st.integers(-3 * 86400, 3 * 86400),
+    _OFFSETS,
+)
+# Weighted towards dates that are accepted, so that openings are computed and checked often.
+_INSTANTS = st.sampled_from([_ANYWHERE, _IN_CALENDAR, _IN_CALENDAR, _NEAR_EDGES]).flatmap(lambda kind: kind)
+_DATES = st.sampled_from([st.none(), st.none(), _INSTANTS]).flatmap(lambda kind: kind)
+# (expression, dense): dense ones open so often that a range of years would take long to list.
+_EXPRESSIONS = [
+    ("cron(0 2 ? * * *)", True),
+    ("cron(0/5 * ? * * *)", True),
+    ("rate(5 minutes)", True),
+    ("rate(1 day)", True),
+    ("cron(59 23 31 12 ? 2199)", False),
+    ("cron(0 0 1 1 ? 1970)", False),
+    ("cron(0 2 ? * TUE#2 1970-1975,2195-2199)", False),
+    ("rate(100000 days)", False),
+]
+_RANGE_ZONES = [None, "Pacific/Kiritimati", "Etc/GMT+12", "Pacific/Apia", "America/New_York", "Asia/Kolkata"]
+
+
+def _in_calendar(moment: datetime) -> bool:
+    return CALENDAR_START <= moment < CALENDAR_END
+
+
+@settings(max_examples=400, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_no_date_in_or_near_datetimes_range_overflows(data: st.DataObject) -> None:
+    """Dates anywhere in datetime's range: inside the calendar they are accepted, outside they are a
+    ScheduleRangeError naming the field; never an OverflowError, whatever the zone, offset or duration."""
+    start = data.draw(_DATES, label="startDate")
+    end = data.draw(_DATES, label="endDate")
+    after = data.draw(_INSTANTS, label="after")
+    if data.draw(st.integers(0, 3), label="at()?") == 0:
+        year = data.draw(st.sampled_from([1, 1969, 1970, 2199, 2200, 9999]) | st.integers(1, 9999), label="year")
+        expression, dense = f"at({year:04d}-12-31T23:59:59)", False
+    else:
+        expression, dense = data.draw(st.sampled_from(_EXPRESSIONS), label="expression")
+        year = None
+    offset = data.draw(st.none() | st.integers(1, 6), label="offset") if expression.startswith("cron") else None
+    duration = data.draw(st.integers(1, 24), label="duration")
+    cutoff = data.draw(st.integers(0, duration - 1), label="cutoff")
+    amount: dict[str, float]
+    if data.draw(st.booleans(), label="count?"):
+        amount = {"count": data.draw(st.integers(1, 5), label="count")}
+    else:
+        days = st.floats(0, 2) if dense else st.sampled_from([0.0, 0.5, 31.0, 84006.0, 3e6, 1e300])
+        amount = {"days": data.draw(days, label="days")}
+    kwargs = dict(
+        after=after, timezone=data.draw(st.sampled_from(_RANGE_ZONES), label="zone"), offset_days=offset,
+        start_date=start.isoformat() if start else None, end_date=end.isoformat() if end else None,
+        duration_hours=duration, cutoff_hours=cutoff, **amount,
+    )
+    wrong = [field for field, moment in (("startDate", start), ("endDate", end))
+             if moment is not None and not _in_calendar(moment)]
+    if year is not None and not 1970 <= year <= 2199:
+        wrong.insert(0, "at timestamp")
+    event("out of range" if wrong else "in range")
+    if wrong:
+        with pytest.raises(ScheduleRangeError) as caught:
+            openings(expression, **kwargs)  # type: ignore[arg-type]
+        assert caught.value.field == wrong[0]
+        return
+    if start is not None and end is not None and end <= start:
+        with pytest.raises(ScheduleError, match="endDate"):
+            openings(expression, **kwargs)  # type: ignore[arg-type]
+        return
+    result = openings(expression, **kwargs)  # type: ignore[arg-type]
+    event("some openings" if result else "no openings")
+    for opening in result:
+        assert opening.opens > after
+        assert start is None or opening.opens >= start
+        assert end is None or opening.opens < end
+        assert CALENDAR_START - timedelta(days=1) <= opening.opens < CALENDAR_END + timedelta(days=8)
+        assert opening.opens < opening.closes and opening.stops_starting <= opening.closes

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import os
 import shutil
 import struct
 import subprocess
@@ -19,11 +21,13 @@ import yaml
 from conftest import ROOT
 
 from components.target import ResourceGroup, TargetArgs
-from mw import schedule_view
+from mw import schedule, schedule_view
 from mw.errors import MWError
 from mw.schedule_view import targets_may_intersect, wire_targets_may_intersect
 
 FROM = "2026-11-22T12:00:00Z"
+RANGE = ("a time from 1970-01-01T00:00:00Z up to, not including, 2200-01-01T00:00:00Z, in UTC "
+         "(the years 1970-2199 of AWS's cron year field)")
 DEV_WINDOW = "PatchTestWorkloadWebServers"
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -182,8 +186,9 @@ def test_a_window_past_its_end_date_has_no_openings(tmp_path, capsys):
 
 def test_json_shape_and_offsets(capsys):
     document = run_json(capsys, "--stack", "prod", "--from", FROM, "--count", "2")
-    assert set(document) == {"windows", "overlaps"}
+    assert set(document) == {"windows", "overlaps", "stacks", "warnings"}
     assert document["overlaps"] == []
+    assert (document["stacks"], document["warnings"]) == ([{"name": "prod", "windows": 2}], [])
     canary, fleet = document["windows"]
     assert set(canary) == {"stack", "name", "schedule", "timezone", "enabled", "openings"}
     assert (canary["stack"], canary["name"], canary["schedule"], canary["timezone"], canary["enabled"]) == (
@@ -234,13 +239,95 @@ def test_count_and_days_together_are_rejected(capsys):
     assert "not allowed with argument" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv", [["--count", "0"], ["--count", "-1"], ["--count", "2.5"], ["--days", "0"],
-                                  ["--days", "-3"], ["--days", "nan"], ["--days", "inf"], ["--days", "soon"]])
-def test_count_and_days_must_be_positive_numbers(capsys, argv):
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--count", "0"], "'0' is out of range (allowed: 1 to 10000)"),
+    (["--count", "-1"], "'-1' is out of range (allowed: 1 to 10000)"),
+    (["--count", "10001"], "'10001' is out of range (allowed: 1 to 10000)"),
+    (["--count", "100000000"], "'100000000' is out of range (allowed: 1 to 10000)"),
+    (["--count", "2.5"], "'2.5' is not a whole number"),
+    (["--days", "0"], "'0' is out of range (allowed: more than 0 and at most 84006)"),
+    (["--days", "-3"], "'-3' is out of range (allowed: more than 0 and at most 84006)"),
+    (["--days", "84006.5"], "'84006.5' is out of range (allowed: more than 0 and at most 84006)"),
+    (["--days", "2999999"], "'2999999' is out of range (allowed: more than 0 and at most 84006)"),
+    (["--days", "nan"], "'nan' is out of range (allowed: more than 0 and at most 84006)"),
+    (["--days", "inf"], "'inf' is out of range (allowed: more than 0 and at most 84006)"),
+    (["--days", "soon"], "'soon' is not a number"),
+])
+def test_count_and_days_are_bounded(capsys, argv, message):
     with pytest.raises(SystemExit) as exited:
         main(["schedule", *argv])
     assert exited.value.code == 2
-    assert f"argument {argv[0]}:" in capsys.readouterr().err
+    assert capsys.readouterr().err.endswith(f"argument {argv[0]}: {message}\n")
+
+
+def test_the_largest_count_and_days_are_accepted(capsys):
+    document = run_json(capsys, "--stack", "dev", "--from", FROM, "--count", "10000")
+    assert len(document["windows"][0]["openings"]) == 10_000
+    # Monthly windows over the whole calendar: 2 x 2,077 openings, up to the end of 2199.
+    document = run_json(capsys, "--stack", "prod", "--from", FROM, "--days", "84006")
+    assert [len(w["openings"]) for w in document["windows"]] == [2077, 2077]
+    assert document["windows"][1]["openings"][-1]["opens"] == "2199-12-15T02:00:00-05:00"
+
+
+def count_openings_made(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many openings ``mw schedule`` takes from the schedule module, per window."""
+    made: list[int] = []
+    real = schedule.iter_openings
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        made.append(0)
+        for opening in real(*args, **kwargs):
+            made[-1] += 1
+            yield opening
+
+    monkeypatch.setattr(schedule, "iter_openings", counting)
+    return made
+
+
+def test_a_range_with_more_openings_than_can_be_listed_fails_after_making_one_more(capsys, monkeypatch):
+    made = count_openings_made(monkeypatch)
+    code, out, err = run(capsys, "--stack", "dev", "--from", FROM, "--days", "84006")
+    assert (code, out) == (2, "")
+    assert err == (f"error: --days 84006: window dev/{DEV_WINDOW} opens more than 10,000 times in that range, and "
+                   "mw schedule lists at most 10,000 openings per window; use a smaller --days, or --count\n")
+    assert made == [10_001]  # not the 63,000 daily openings left until 2200
+
+
+def test_a_range_with_exactly_the_most_openings_is_listed(capsys, monkeypatch):
+    made = count_openings_made(monkeypatch)
+    document = run_json(capsys, "--stack", "dev", "--from", FROM, "--days", "10000")
+    assert len(document["windows"][0]["openings"]) == 10_000
+    assert made == [10_000]
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+05:00", "0001-01-01", "1969-12-31T23:59:59Z", "2200-01-01",
+                                   "2199-12-31T23:00:00-05:00", "9999-12-31T23:59:59-05:00"])
+def test_from_outside_the_calendar_is_out_of_range(capsys, value):
+    code, out, err = run(capsys, "--stack", "dev", "--from", value)
+    assert (code, out) == (2, "")
+    assert err == f"error: --from {value!r} is out of range; allowed: {RANGE}\n"
+
+
+@pytest.mark.parametrize(("value", "first"), [
+    ("1969-12-31T19:00:00-05:00", "1970-01-01T02:00:00+00:00"),
+    ("2199-12-31T01:59:59Z", "2199-12-31T02:00:00+00:00"),
+    ("2199-12-31T23:59:59Z", None),
+])
+def test_from_at_the_edges_of_the_calendar(capsys, value, first):
+    document = run_json(capsys, "--stack", "dev", "--from", value, "--count", "1")
+    assert [o["opens"] for o in document["windows"][0]["openings"]] == ([first] if first else [])
+
+
+@pytest.mark.parametrize(("key", "value"), [("startDate", "0001-01-01T00:00:00+05:00"),
+                                            ("endDate", "9999-12-31T23:59:59-05:00")])
+def test_a_window_date_outside_the_calendar_is_a_config_error(tmp_path, capsys, key, value):
+    project = make_project(tmp_path, {"test": {"windows": [
+        window("Extreme", "cron(0 2 ? * * *)", 2, targets=[{"name": "All", "tags": {"Env": "prod"}}],
+               **{key: value})]}})
+    code, out, err = run(capsys, "--stack", "test", "--from", FROM, project=project)
+    assert (code, out) == (2, "")
+    assert err == ("error: invalid config of stack 'test': 1 problem\n"
+                   f"  - windows[0].{key}: {value!r} is out of range (allowed: {RANGE})\n")
 
 
 @pytest.mark.parametrize("value", ["tomorrow", "2026-11-22 12:00", "2026-13-01", "2026-11-22T25:00:00Z",
@@ -323,6 +410,7 @@ def test_png_has_one_row_per_window_labelled_by_stack(tmp_path, capsys, monkeypa
 def test_svg_of_one_stack_draws_its_windows_up_to_the_last_close(tmp_path, capsys, monkeypatch):
     pytest.importorskip("matplotlib")
     calls = spy_on_calendar(monkeypatch)
+    (tmp_path / "out").mkdir()
     target = tmp_path / "out" / "calendar.svg"
     code, _, _ = run(capsys, "--stack", "prod", "--from", FROM, "--count", "2", "--output", str(target))
     assert code == 0
@@ -358,6 +446,108 @@ def test_an_unsupported_picture_suffix_fails_first(tmp_path, capsys):
     code, out, err = run(capsys, "--stack", "dev", "--output", str(tmp_path / "c.pdf"))
     assert (code, out) == (2, "")
     assert err == f"error: --output '{tmp_path / 'c.pdf'}': suffix '.pdf' is not supported; allowed: .png, .svg\n"
+
+
+def _directory(tmp_path: Path) -> tuple[Path, str]:
+    (tmp_path / "calendar.png").mkdir()
+    return tmp_path / "calendar.png", "Is a directory"
+
+
+def _missing_directory(tmp_path: Path) -> tuple[Path, str]:
+    return (tmp_path / "missing" / "calendar.png",
+            f"cannot create a file in directory '{tmp_path / 'missing'}': No such file or directory")
+
+
+def _file_as_directory(tmp_path: Path) -> tuple[Path, str]:
+    (tmp_path / "notes.txt").write_text("not a directory")
+    return (tmp_path / "notes.txt" / "calendar.png",
+            f"cannot create a file in directory '{tmp_path / 'notes.txt'}': Not a directory")
+
+
+def _read_only_directory(tmp_path: Path) -> tuple[Path, str]:
+    if os.geteuid() == 0:
+        pytest.skip("root may write to a read-only directory")
+    (tmp_path / "ro").mkdir(mode=0o555)
+    return tmp_path / "ro" / "calendar.png", f"cannot create a file in directory '{tmp_path / 'ro'}': Permission denied"
+
+
+def _read_only_file(tmp_path: Path) -> tuple[Path, str]:
+    if os.geteuid() == 0:
+        pytest.skip("root may write to a read-only file")
+    (tmp_path / "calendar.png").write_bytes(b"old")
+    (tmp_path / "calendar.png").chmod(0o444)
+    return tmp_path / "calendar.png", "cannot overwrite it: Permission denied"
+
+
+@pytest.mark.parametrize("case", [_directory, _missing_directory, _file_as_directory, _read_only_directory,
+                                  _read_only_file])
+def test_an_output_that_cannot_be_written_fails_before_any_work(tmp_path, capsys, monkeypatch, case):
+    path, reason = case(tmp_path)
+    before = sorted(tmp_path.rglob("*"))
+    made = count_openings_made(monkeypatch)
+    code, out, err = run(capsys, "--stack", "dev", "--from", FROM, "--output", str(path))
+    assert (code, out) == (2, "")
+    assert err == f"error: --output '{path}': {reason}\n"
+    assert made == []  # no stack was read
+    assert sorted(tmp_path.rglob("*")) == before  # nothing created, not even the missing directory
+
+
+def test_an_output_directory_the_os_refuses_gives_its_reason(tmp_path, capsys, monkeypatch):
+    """A read-only directory, as the OS reports it to a user who is not root."""
+    from mw import calendar
+
+    def refuse(**kwargs: Any) -> Any:
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(kwargs["dir"]))
+
+    monkeypatch.setattr(calendar.tempfile, "mkstemp", refuse)
+    code, out, err = run(capsys, "--stack", "dev", "--from", FROM, "--output", str(tmp_path / "c.svg"))
+    assert (code, out) == (2, "")
+    assert err == f"error: --output '{tmp_path / 'c.svg'}': cannot create a file in directory '{tmp_path}': " \
+                  "Permission denied\n"
+
+
+def test_a_failed_write_leaves_no_partial_file_and_keeps_the_old_one(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    def full_disk(self: Any, stream: Any, **kwargs: Any) -> None:
+        stream.write(b"<svg half")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(Figure, "savefig", full_disk)
+    target = tmp_path / "calendar.svg"
+    target.write_bytes(b"old picture")
+    code, out, err = run(capsys, "--stack", "dev", "--from", FROM, "--output", str(target))
+    assert (code, out) == (2, "")
+    assert err == f"error: cannot write a calendar to '{target}': No space left on device\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["calendar.svg"]
+    assert target.read_bytes() == b"old picture"
+
+
+# ------------------------------------------------------------------------------------------------ no windows
+
+
+@pytest.mark.parametrize("config", [{}, {"windows": []}], ids=["no-key", "empty-list"])
+def test_a_stack_without_windows_is_warned_about(tmp_path, capsys, config):
+    project = make_project(tmp_path, {"empty": config})
+    code, out, err = run(capsys, "--stack", "empty", "--from", FROM, project=project)
+    assert code == 0
+    assert err == "warning: stack 'empty' has no windows (Pulumi.empty.yaml sets no maintenance-windows:windows)\n"
+    assert out.startswith("Stack empty: 0 windows, next 5 openings after Sun 2026-11-22 12:00 UTC\n")
+    code, out, err = run(capsys, "--stack", "empty", "--from", FROM, "--json", project=project)
+    assert code == 0
+    assert json.loads(out) == {
+        "windows": [], "overlaps": [], "stacks": [{"name": "empty", "windows": 0}],
+        "warnings": ["stack 'empty' has no windows (Pulumi.empty.yaml sets no maintenance-windows:windows)"]}
+    assert err == "warning: stack 'empty' has no windows (Pulumi.empty.yaml sets no maintenance-windows:windows)\n"
+
+
+def test_only_the_stacks_without_windows_are_warned_about(tmp_path, capsys):
+    project = make_project(tmp_path, {"a": {}, "c": {}, "b": {"windows": [
+        window("Nightly", "cron(0 2 ? * * *)", 3, targets=[PROD_ALL])]}})
+    document = run_json(capsys, "--stack", "all", "--from", FROM, "--count", "1", project=project)
+    assert document["stacks"] == [{"name": "a", "windows": 0}, {"name": "b", "windows": 1}, {"name": "c", "windows": 0}]
+    assert [w.split(" has")[0] for w in document["warnings"]] == ["stack 'a'", "stack 'c'"]
 
 
 # ------------------------------------------------------------------------------------------------ intersect rule
@@ -551,3 +741,29 @@ def test_regions_list_replaces_the_provider_region(tmp_path, capsys):
     })
     document = run_json(capsys, "--stack", "all", "--from", FROM, "--count", "1", project=project)
     assert [[w["stack"] for w in o["windows"]] for o in document["overlaps"]] == [["a", "b"]]
+
+
+# ------------------------------------------------------------------------------------------------ through `mw`
+
+
+@pytest.mark.parametrize(("argv", "fragment"), [
+    (["--output", "{tmp}"], "--output '{tmp}': suffix '' is not supported"),
+    (["--output", "{tmp}/picture.svg/"], "--output '{tmp}/picture.svg': Is a directory"),
+    (["--output", "{tmp}/missing/c.png"], "cannot create a file in directory '{tmp}/missing': No such file or directory"),
+    (["--from", "0001-01-01T00:00:00+05:00"], "--from '0001-01-01T00:00:00+05:00' is out of range"),
+    (["--days", "2999999"], "argument --days: '2999999' is out of range"),
+    (["--count", "100000000"], "argument --count: '100000000' is out of range"),
+])
+def test_issue_cases_exit_2_without_a_traceback_through_mw(tmp_path, capsys, argv, fragment):
+    from mw import cli
+
+    (tmp_path / "picture.svg").mkdir()
+    argv = [arg.format(tmp=tmp_path) for arg in argv]
+    try:
+        code = cli.main(["schedule", "--project-dir", str(ROOT), "--stack", "dev", *argv])
+    except SystemExit as exited:  # argparse's own errors
+        code = exited.code
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert fragment.format(tmp=tmp_path) in err
+    assert "Traceback" not in err

@@ -91,3 +91,30 @@ def test_invalid_args_raise_before_anything_is_registered(mocks, overrides, mess
     with pytest.raises(ConfigError, match=message):
         MaintenanceWindow("Nightly", args(**overrides))
     assert mocks.resources == []
+
+
+# The calendar AWS schedules in: 1970-01-01T00:00:00Z up to, not including, 2200-01-01T00:00:00Z.
+RANGE = ("a time from 1970-01-01T00:00:00Z up to, not including, 2200-01-01T00:00:00Z, in UTC "
+         "(the years 1970-2199 of AWS's cron year field)")
+
+
+@pytest.mark.parametrize(("overrides", "problem"), [
+    ({"start_date": "0001-01-01T00:00:00+05:00"}, f"startDate: '0001-01-01T00:00:00+05:00' is out of range (allowed: {RANGE})"),
+    ({"end_date": "9999-12-31"}, f"endDate: '9999-12-31' is out of range (allowed: {RANGE})"),
+    ({"end_date": "2199-12-31T23:00:00-05:00"}, f"endDate: '2199-12-31T23:00:00-05:00' is out of range (allowed: {RANGE})"),
+    ({"start_date": "1969-12-31T23:59:59Z"}, f"startDate: '1969-12-31T23:59:59Z' is out of range (allowed: {RANGE})"),
+    ({"schedule": "at(0001-01-01T00:00:00)"},
+     "schedule: at timestamp '0001-01-01T00:00:00' is not valid in 'at(0001-01-01T00:00:00)' (allowed: a year from "
+     "1970 to 2199, as in cron's year field)"),
+])
+def test_dates_outside_the_calendar_are_problems(overrides, problem):
+    assert [str(p) for p in args(**overrides).problems()] == [problem]
+
+
+@pytest.mark.parametrize("overrides", [
+    {"start_date": "1969-12-31T19:00:00-05:00", "end_date": "2199-12-31T23:59:59Z"},
+    {"start_date": "1970-01-01", "end_date": "2200-01-01T04:00:00+05:00"},
+    {"schedule": "at(2199-12-31T23:59:59)"},
+])
+def test_dates_at_the_edges_of_the_calendar_are_accepted(overrides):
+    assert args(**overrides).problems() == []
