@@ -13,6 +13,23 @@ Command task invocation's ``ExecutionId``, the "Command ID" of Run Command's own
 **invocation ID** (``InvocationId``) works with ``--execution WINDOW_EXECUTION_ID``: AWS looks invocations up
 only within their execution. Run Command forgets commands after a while; their S3 output stays.
 
+Calling AWS: ``--timeout SECONDS`` (default 10, or the ``MW_AWS_TIMEOUT`` environment variable) bounds the wait
+to connect and then for each read of an answer, per attempt; each call is tried at most twice (``AWS_MAX_ATTEMPTS``
+or the profile's ``max_attempts`` change that), throttling and transient errors retried with backoff. Once an
+answer takes longer than a second, stderr says what is waited for (``waiting for ssm.eu-west-1
+(DescribeMaintenanceWindowExecutions)...``); stdout stays the result alone. A listing reads at most 500 pages
+(50,000 executions of a window, 25,000 instances of a command) and stops with an error rather than show a cut list.
+
+Every reply is checked against botocore's model of the API before it is read: a body that is not JSON
+(truncated, HTML, empty), a member of the wrong type, a time that is not one, an item without the ID ``mw``
+needs, a page token sent twice are errors, never "0 executions" or "(no output)". An honestly empty
+listing still reads as empty.
+
+Exit status: 0 when the command printed its result; 2 on anything the user can act on, printed as one
+``error: ...`` line without a traceback: bad arguments (``--since`` outside 1970-01-01 to now, a region that is
+not a region name, a ``--timeout`` that is not seconds), no credentials or region, access denied (naming the IAM
+action), something not found, a timeout (naming the endpoint and the operation), an unreadable reply.
+
 ``--json`` prints one object per command; times are ISO 8601 UTC, durations seconds, absent values null:
 
 - ``mw history``: ``{"filters": {"since", "status"}, "windows": [{"window_id", "name", "region",
@@ -48,12 +65,29 @@ from typing import Any, TextIO
 
 from botocore.exceptions import ClientError
 
-# mw._aws imports boto3 only when a client is made: `mw --help` does not pay for it.
-from mw._aws import ACCESS_DENIED, Clients, NotFound, aws_errors, error_code, paginate, translate
+# mw._aws imports botocore's session and parsers only when a client is made: `mw --help` does not pay for them.
+from mw._aws import (
+    ACCESS_DENIED,
+    DEFAULT_ATTEMPTS,
+    DEFAULT_TIMEOUT,
+    MAX_TIMEOUT,
+    TIMEOUT_ENV,
+    Clients,
+    NotFound,
+    ReplyError,
+    as_utc,
+    aws_errors,
+    check_region,
+    error_code,
+    paginate,
+    parse_timeout,
+    translate,
+)
 from mw.errors import MWError
+from mw.limits import describe_value
 
-ClientsFactory = Callable[[str | None, str | None], Clients]
-"""Makes the clients for one run from ``--region`` and ``--profile``; tests pass stubbed ones."""
+ClientsFactory = Callable[[str | None, str | None, float | None], Clients]
+"""Makes the clients for one run from ``--region``, ``--profile`` and ``--timeout``; tests pass stubbed ones."""
 
 STATUSES = ("PENDING", "IN_PROGRESS", "SUCCESS", "FAILED", "TIMED_OUT", "CANCELLING", "CANCELLED",
             "SKIPPED_OVERLAPPING")
@@ -67,8 +101,13 @@ CLOSE_NAMES = 5
 _WINDOW_ID = re.compile(r"mw-[0-9a-f]{17}")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _INSTANCE_ID = re.compile(r"i-(\w{8}|\w{17})|mi-\w{17}")
-_RELATIVE = re.compile(r"(\d{1,5})([mhdw])")  # 99999 weeks still ends after year 1
+_RELATIVE = re.compile(r"(\d{1,5})([mhdw])")  # 99999 weeks still ends after year 1: a range error, no overflow
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+# AWS times are Unix time, and the ExecutedAfter filter takes "a valid ISO 8601 date/time format, such as
+# 2024-11-04T05:00:00Z" (https://docs.aws.amazon.com/systems-manager/latest/APIReference/
+# API_DescribeMaintenanceWindowExecutions.html): nothing ran before 1970, and year 1 is no such time.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+SINCE_RANGE = "allowed: from 1970-01-01T00:00:00Z to now"
 _UNFINISHED = ("Pending", "InProgress", "Delayed")
 
 
@@ -99,7 +138,28 @@ def parse_since(text: str) -> Since:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a time; allowed: a span back from now (30m, 12h, 7d, 2w) or an ISO 8601 "
             "date or time (2024-05-01, 2024-05-01T02:00:00Z)") from None
-    return Since(text, at=(at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC))
+    try:
+        return Since(text, at=as_utc(at))
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        raise argparse.ArgumentTypeError(f"{text!r} is out of range; {SINCE_RANGE}") from None
+
+
+def check_since(since: Since, now: datetime) -> datetime:
+    """The moment ``since`` names, when it is from 1970 to ``now``; else an :class:`MWError` with the range."""
+    moment = since.resolve(now)
+    if moment > now:
+        raise MWError(f"--since {describe_value(since.text)} is in the future ({_iso(moment)}); {SINCE_RANGE}")
+    if moment < EARLIEST:
+        raise MWError(f"--since {describe_value(since.text)} is before 1970 ({_iso(moment)}); {SINCE_RANGE}")
+    return moment
+
+
+def parse_timeout_arg(text: str) -> float:
+    """``--timeout``: seconds to wait for AWS per attempt."""
+    try:
+        return parse_timeout(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def parse_status(text: str) -> str:
@@ -158,10 +218,15 @@ def _aws_options(parser: argparse.ArgumentParser, *, nested: bool,
     parser.add_argument("--region", metavar="REGION", help=region, **default)
     parser.add_argument("--profile", metavar="PROFILE", help="AWS profile (default: AWS_PROFILE)", **default)
     parser.add_argument("--json", action="store_true", help="print one JSON object", **default)
+    parser.add_argument("--timeout", type=parse_timeout_arg, metavar="SECONDS",
+                        help=f"seconds to wait for AWS to connect, then to answer, per attempt (default: "
+                             f"{TIMEOUT_ENV}, else {DEFAULT_TIMEOUT:g}; at most {MAX_TIMEOUT:g}); {DEFAULT_ATTEMPTS} "
+                             "attempts per call unless AWS_MAX_ATTEMPTS says otherwise",
+                        **default)
 
 
-def _default_clients(region: str | None, profile: str | None) -> Clients:
-    return Clients(region=region, profile=profile)
+def _default_clients(region: str | None, profile: str | None, timeout: float | None) -> Clients:
+    return Clients(region=region, profile=profile, timeout=timeout)
 
 
 def _now() -> datetime:
@@ -169,31 +234,31 @@ def _now() -> datetime:
 
 
 def _history_command(factory: ClientsFactory, args: argparse.Namespace) -> int:
-    since = args.since.resolve(_now()) if args.since else None
-    if since is not None and since > _now():
-        raise MWError(f"--since {args.since.text!r} is in the future ({_iso(since)})")
+    since = check_since(args.since, _now()) if args.since else None
+    clients = factory(args.region, args.profile, args.timeout)  # checks --region and the timeout first
     if args.window:
         targets: list[tuple[str, str | None]] = [(args.window, args.region)]
     else:
         names, regions = stack_windows(args.stack, args.project_dir)
         targets = [(name, region) for region in ([args.region] if args.region else regions) for name in names]
-    with aws_errors():
-        result = list_history(factory(args.region, args.profile), targets, since=since, status=args.status)
+    with aws_errors(clients):
+        result = list_history(clients, targets, since=since, status=args.status)
     _emit(result, args.json, render_history)
     return 0
 
 
 def _show_command(factory: ClientsFactory, args: argparse.Namespace) -> int:
-    with aws_errors():
-        result = show_execution(factory(args.region, args.profile), args.execution_id)
+    clients = factory(args.region, args.profile, args.timeout)
+    with aws_errors(clients):
+        result = show_execution(clients, args.execution_id)
     _emit(result, args.json, render_show)
     return 0
 
 
 def _output_command(factory: ClientsFactory, args: argparse.Namespace) -> int:
-    with aws_errors():
-        result = command_output(factory(args.region, args.profile), args.id, instance=args.instance,
-                                execution=args.execution)
+    clients = factory(args.region, args.profile, args.timeout)
+    with aws_errors(clients):
+        result = command_output(clients, args.id, instance=args.instance, execution=args.execution)
     _emit(result, args.json, render_output)
     return 0
 
@@ -224,9 +289,13 @@ def stack_windows(stack: str, project_dir: Path | None = None) -> tuple[list[str
     # The program deploys every window to each of `regions` when set, else to the provider's aws:region.
     regions = values.get("regions")
     if isinstance(regions, list) and regions and all(isinstance(r, str) for r in regions):
+        for index, region in enumerate(regions):
+            check_region(region, f"{path}: maintenance-windows:regions[{index}]")
         return list(dict.fromkeys(names)), list(dict.fromkeys(regions))
     region = config.get("aws:region")
-    return list(dict.fromkeys(names)), [region if isinstance(region, str) and region else None]
+    if isinstance(region, str) and region:
+        return list(dict.fromkeys(names)), [check_region(region, f"{path}: aws:region")]
+    return list(dict.fromkeys(names)), [None]
 
 
 def list_history(clients: Clients, targets: Iterable[tuple[str, str | None]], *, since: datetime | None = None,
@@ -240,10 +309,12 @@ def list_history(clients: Clients, targets: Iterable[tuple[str, str | None]], *,
             if since is not None:
                 params["Filters"] = [{"Key": "ExecutedAfter", "Values": [_iso(since)]}]
             found = paginate(ssm, "describe_maintenance_window_executions", "WindowExecutions",
-                             page_size=WINDOW_PAGE, **params)
+                             page_size=WINDOW_PAGE, required=("WindowExecutionId",),
+                             hint="--since narrows it to recent executions", **params)
             # DescribeMaintenanceWindowExecutions filters by time only; the status filter is applied here.
             executions = [e for e in found if status is None or e.get("Status") == status]
-            executions.sort(key=lambda e: e.get("StartTime") or datetime.min.replace(tzinfo=UTC), reverse=True)
+            executions.sort(key=lambda e: as_utc(e.get("StartTime") or datetime.min.replace(tzinfo=UTC)),
+                            reverse=True)
             windows.append({"window_id": window["WindowId"], "name": window.get("Name"),
                             "region": ssm.meta.region_name, "executions": [_execution(e) for e in executions]})
     return {"filters": {"since": _iso(since), "status": status}, "windows": windows}
@@ -260,7 +331,7 @@ def resolve_window(ssm: Any, ref: str) -> list[dict[str, Any]]:
             raise NotFound(_window_not_found(ssm, ref)) from None
         return [{"WindowId": ref, "Name": window.get("Name")}]
     found = [w for w in paginate(ssm, "describe_maintenance_windows", "WindowIdentities", page_size=WINDOW_PAGE,
-                                 Filters=[{"Key": "Name", "Values": [ref]}])
+                                 required=("WindowId",), Filters=[{"Key": "Name", "Values": [ref]}])
              if w.get("Name") == ref]  # exact names only, whatever matching the Name filter does
     if not found:
         raise NotFound(_window_not_found(ssm, ref))
@@ -268,7 +339,8 @@ def resolve_window(ssm: Any, ref: str) -> list[dict[str, Any]]:
 
 
 def _window_not_found(ssm: Any, ref: str) -> str:
-    windows = list(paginate(ssm, "describe_maintenance_windows", "WindowIdentities", page_size=WINDOW_PAGE))
+    windows = list(paginate(ssm, "describe_maintenance_windows", "WindowIdentities", page_size=WINDOW_PAGE,
+                            required=("WindowId",)))
     # A mistyped ID is compared with IDs, a name with names.
     key = "WindowId" if _WINDOW_ID.fullmatch(ref) else "Name"
     where = f"no maintenance window {'with ID' if key == 'WindowId' else 'named'} {ref!r} in {ssm.meta.region_name}"
@@ -307,7 +379,8 @@ def show_execution(clients: Clients, execution_id: str) -> dict[str, Any]:
         for task in tasks:
             found = paginate(ssm, "describe_maintenance_window_execution_task_invocations",
                              "WindowExecutionTaskInvocationIdentities", page_size=WINDOW_PAGE,
-                             WindowExecutionId=execution_id, TaskId=task["TaskExecutionId"])
+                             required=("InvocationId",), WindowExecutionId=execution_id,
+                             TaskId=task["TaskExecutionId"])
             invocations.append((task, sorted(found, key=lambda i: (_sort_time(i.get("StartTime")),
                                                                     i.get("InvocationId") or ""))))
             progress.tick()
@@ -330,7 +403,7 @@ def show_execution(clients: Clients, execution_id: str) -> dict[str, Any]:
 
 def _tasks(ssm: Any, execution_id: str) -> list[dict[str, Any]]:
     return list(paginate(ssm, "describe_maintenance_window_execution_tasks", "WindowExecutionTaskIdentities",
-                         page_size=WINDOW_PAGE, WindowExecutionId=execution_id))
+                         page_size=WINDOW_PAGE, required=("TaskExecutionId",), WindowExecutionId=execution_id))
 
 
 def _no_execution(ssm: Any, execution_id: str) -> str:
@@ -345,14 +418,16 @@ def _command_id(invocation: Mapping[str, Any]) -> str | None:
 
 def _invocation(ssm: Any, invocation: Mapping[str, Any]) -> dict[str, Any]:
     parameters = _parameters(invocation.get("Parameters"))
-    requested = [str(i) for i in parameters.get("instanceIds") or [] if isinstance(i, str)]
+    listed = parameters.get("instanceIds")
+    requested = [i for i in listed if isinstance(i, str)] if isinstance(listed, list) else []
+    document = parameters.get("documentName")
     command_id = _command_id(invocation)
     if command_id:
         instances = _instances(ssm, command_id, requested)
     else:
         instances = [_instance(i) for i in requested] if invocation.get("TaskType") == "RUN_COMMAND" else []
     return {"invocation_id": invocation.get("InvocationId"), "execution_id": invocation.get("ExecutionId") or None,
-            "command_id": command_id, "document": parameters.get("documentName"),
+            "command_id": command_id, "document": document if isinstance(document, str) else None,
             "window_target_id": invocation.get("WindowTargetId") or None,
             "owner_information": invocation.get("OwnerInformation") or None,
             "status": invocation.get("Status"), "status_details": invocation.get("StatusDetails") or None,
@@ -372,7 +447,7 @@ def _instances(ssm: Any, command_id: str, requested: list[str]) -> list[dict[str
     try:
         found = [_instance(c.get("InstanceId"), c.get("InstanceName"), c.get("Status"), c.get("StatusDetails"))
                  for c in paginate(ssm, "list_command_invocations", "CommandInvocations", page_size=COMMAND_PAGE,
-                                   CommandId=command_id)]
+                                   required=("InstanceId",), CommandId=command_id)]
     except ClientError as err:
         if error_code(err) != "InvalidCommandId":
             raise
@@ -414,8 +489,8 @@ def command_output(clients: Clients, ident: str, *, instance: str | None = None,
     params: dict[str, Any] = {"CommandId": command_id, "Details": True}
     if instance is not None:
         params["InstanceId"] = instance
-    found = sorted(paginate(ssm, "list_command_invocations", "CommandInvocations", page_size=COMMAND_PAGE, **params),
-                   key=lambda c: c.get("InstanceId") or "")
+    found = sorted(paginate(ssm, "list_command_invocations", "CommandInvocations", page_size=COMMAND_PAGE,
+                            required=("InstanceId",), **params), key=lambda c: c["InstanceId"])
     if instance is not None and not found:
         raise NotFound(f"instance {instance} has no invocation of command {command_id}: `mw history show` lists "
                        "the instances of each invocation")
@@ -445,7 +520,8 @@ def _find_invocation(ssm: Any, execution: str, invocation_id: str) -> dict[str, 
     for task in tasks:
         for invocation in paginate(ssm, "describe_maintenance_window_execution_task_invocations",
                                    "WindowExecutionTaskInvocationIdentities", page_size=WINDOW_PAGE,
-                                   WindowExecutionId=execution, TaskId=task["TaskExecutionId"]):
+                                   required=("InvocationId",), WindowExecutionId=execution,
+                                   TaskId=task["TaskExecutionId"]):
             if (invocation.get("InvocationId") or "").lower() == invocation_id.lower():
                 return dict(invocation)
     return None
@@ -497,6 +573,9 @@ class _OutputReader:
         in_s3 = bool(files)
         steps = []
         for number, plugin in enumerate(invocation.get("CommandPlugins") or [], 1):
+            if not plugin.get("Name"):  # optional in the model, but GetCommandInvocation needs it
+                raise ReplyError("ListCommandInvocations", f"ssm.{self.ssm.meta.region_name}",
+                                 f"the invocation on {instance_id} has a step without Name (step {number})")
             steps.append(self._step(number, plugin, instance_id, files, in_s3))
             progress.tick()
         # Files no step claimed (a layout not described above) are shown rather than dropped.
@@ -514,8 +593,8 @@ class _OutputReader:
             return []
         prefix = _s3_join(self.key_prefix, self.command_id, instance_id) + "/"
         try:
-            keys = sorted(o["Key"] for o in paginate(self.s3, "list_objects_v2", "Contents", Bucket=self.bucket,
-                                                     Prefix=prefix))
+            keys = sorted(o["Key"] for o in paginate(self.s3, "list_objects_v2", "Contents", required=("Key",),
+                                                     Bucket=self.bucket, Prefix=prefix))
         except ClientError as err:
             if error_code(err) not in ACCESS_DENIED | {"NoSuchBucket"}:
                 raise
@@ -617,15 +696,17 @@ def _check_uuid(value: str, what: str, expected: str) -> None:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment is not None else None
+    # isoformat, not strftime: %Y prints year 1 as "1" on glibc. Replies' times are checked to fit (mw._aws).
+    return as_utc(moment).replace(tzinfo=None).isoformat(timespec="seconds") + "Z" if moment is not None else None
 
 
 def _sort_time(moment: datetime | None) -> datetime:
-    return moment or datetime.max.replace(tzinfo=UTC)
+    return as_utc(moment) if moment is not None else datetime.max.replace(tzinfo=UTC)
 
 
 def _times(start: datetime | None, end: datetime | None) -> dict[str, Any]:
-    duration = round((end - start).total_seconds(), 3) if start is not None and end is not None else None
+    duration = (round((as_utc(end) - as_utc(start)).total_seconds(), 3) if start is not None and end is not None
+                else None)
     return {"start_time": _iso(start), "end_time": _iso(end), "duration_seconds": duration}
 
 

@@ -2,8 +2,9 @@
 response against the real SSM and S3 service models; nothing reaches AWS and no credentials are needed.
 
 The error paths that start inside botocore (no credentials, no region, an unknown profile) run the real
-client path with an empty AWS environment, and one test drives the real client over HTTP against a tiny
-SSM stand-in on 127.0.0.1 (``AWS_ENDPOINT_URL``).
+client path with an empty AWS environment. The real client is driven over HTTP against a tiny SSM stand-in on
+127.0.0.1 (``AWS_ENDPOINT_URL``) too: that is where corrupt replies, endless page tokens and a silent endpoint
+are tried, since the Stubber refuses to hand out a reply the model does not allow and never waits.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
@@ -25,13 +27,13 @@ from typing import Any
 
 import botocore.session
 import pytest
-from botocore.config import Config
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
+import mw._aws
 import mw.cli
 from mw import history
-from mw._aws import RETRIES, Clients, iam_action
+from mw._aws import Clients, Waits, client_config, iam_action, reply_problem
 from mw.errors import MWError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,7 +86,8 @@ class StubClients(Clients):
         key = (service, region or self.region or "us-east-1")
         if key not in self.stubbers:
             client = _BOTOCORE.create_client(service, region_name=key[1], aws_access_key_id="testing",
-                                             aws_secret_access_key="testing", config=Config(retries=RETRIES))
+                                             aws_secret_access_key="testing",
+                                             config=client_config(self.timeout, self.attempts))
             self.stubbers[key] = Stubber(client)
             self.stubbers[key].activate()
         return self.stubbers[key].client
@@ -122,7 +125,7 @@ def run(argv: list[str], clients: Clients | None = None, stderr: io.StringIO | N
     """``mw`` as :func:`mw.cli.main` runs it, with only ``history`` registered and ``clients`` injected."""
     parser = argparse.ArgumentParser(prog="mw")
     history.register(parser.add_subparsers(dest="command", required=True),
-                     clients=(lambda region, profile: clients) if clients is not None else None)
+                     clients=(lambda region, profile, timeout: clients) if clients is not None else None)
     out, err = io.StringIO(), stderr if stderr is not None else io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
         args = parser.parse_args(argv)
@@ -219,6 +222,156 @@ def test_status_is_case_insensitive() -> None:
 def test_a_since_in_the_future_is_refused(aws: StubClients) -> None:
     assert "--since '2999-01-01' is in the future" in failed(run(["history", "--window", WINDOW_ID, "--since",
                                                                   "2999-01-01"], aws))
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("0001-01-01", "--since '0001-01-01' is before 1970 (0001-01-01T00:00:00Z)"),
+    ("1969-12-31T23:59:59Z", "--since '1969-12-31T23:59:59Z' is before 1970 (1969-12-31T23:59:59Z)"),
+    ("99999w", "--since '99999w' is before 1970 (0107-10-26T02:00:00Z)"),  # 5 digits: the most a span takes
+    ("2024-05-01T02:00:01Z", "--since '2024-05-01T02:00:01Z' is in the future (2024-05-01T02:00:01Z)"),
+])
+def test_a_since_outside_1970_to_now_is_refused_with_the_range(text: str, message: str, aws: StubClients,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(history, "_now", lambda: T0)
+    assert failed(run(["history", "--window", WINDOW_ID, "--since", text], aws)) == (
+        f"error: {message}; allowed: from 1970-01-01T00:00:00Z to now\n")
+
+
+@pytest.mark.parametrize("text", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_a_since_beyond_what_a_time_can_hold_is_refused_with_the_range(text: str) -> None:
+    stderr = io.StringIO()
+    with pytest.raises(SystemExit) as exit_:
+        run(["history", "--window", WINDOW_ID, "--since", text], stderr=stderr)
+    assert exit_.value.code == 2
+    assert f"argument --since: {text!r} is out of range; allowed: from 1970-01-01T00:00:00Z to now" \
+        in stderr.getvalue()
+    assert "Traceback" not in stderr.getvalue()
+
+
+def test_a_since_of_1970_is_the_earliest_accepted(aws: StubClients, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(history, "_now", lambda: T0)
+    ssm = aws.stub()
+    expect_window_by_id(ssm)
+    expect_executions(ssm, [], filters=[{"Key": "ExecutedAfter", "Values": ["1970-01-01T00:00:00Z"]}])
+
+    assert run(["history", "--window", WINDOW_ID, "--since", "1970-01-01"], aws).code == 0
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "abc", "nan", "inf", "3601", ""])
+def test_a_timeout_that_is_not_seconds_is_refused(text: str) -> None:
+    stderr = io.StringIO()
+    with pytest.raises(SystemExit) as exit_:
+        run(["history", "--window", WINDOW_ID, "--timeout", text], stderr=stderr)
+    assert exit_.value.code == 2
+    assert (f"argument --timeout: {text!r} is not a timeout; allowed: seconds, more than 0 and at most 3600 "
+            "(default 10)") in stderr.getvalue()
+
+
+@pytest.mark.parametrize(("argv", "env", "timeout", "attempts"), [
+    ([], {}, 10.0, 2),  # botocore's own: 60 s and 3 attempts, 3 minutes of silence
+    (["--timeout", "2.5"], {}, 2.5, 2),
+    ([], {"MW_AWS_TIMEOUT": "30"}, 30.0, 2),
+    (["--timeout", "4"], {"MW_AWS_TIMEOUT": "30"}, 4.0, 2),  # the flag wins
+    ([], {"AWS_MAX_ATTEMPTS": "5"}, 10.0, 5),  # the SDK's own setting is honoured
+])
+def test_clients_wait_briefly_by_default_and_the_wait_can_be_changed(
+        argv: list[str], env: dict[str, str], timeout: float, attempts: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    made: list[Clients] = []
+
+    def factory(region: str | None, profile: str | None, timeout: float | None) -> Clients:
+        made.append(Clients(region, profile, timeout))
+        return made[-1]
+
+    parser = argparse.ArgumentParser(prog="mw")
+    history.register(parser.add_subparsers(dest="command", required=True), clients=factory)
+    args = parser.parse_args(["history", "show", EXECUTION, "--region", "us-east-1", *argv])
+    with pytest.raises(MWError, match="no AWS credentials found"):  # the client is made, then the call fails
+        args.handler(args)
+    config = made[0].ssm().meta.config
+    assert (config.connect_timeout, config.read_timeout, config.retries) == (
+        timeout, timeout, {"mode": "standard", "total_max_attempts": attempts})
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("MW_AWS_TIMEOUT", "soon", "MW_AWS_TIMEOUT 'soon' is not a timeout; allowed: seconds, more than 0 and at most "
+                               "3600 (default 10)"),
+    ("AWS_MAX_ATTEMPTS", "many", "AWS_MAX_ATTEMPTS 'many' is not a number of attempts; allowed: a whole number, "
+                                 "1 or more"),
+    ("AWS_MAX_ATTEMPTS", "0", "AWS_MAX_ATTEMPTS '0' is not a number of attempts; allowed: a whole number, 1 or more"),
+])
+def test_a_wrong_wait_setting_in_the_environment_is_named(name: str, value: str, message: str,
+                                                          monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv(name, value)
+    assert failed(cli(["history", "show", EXECUTION, "--region", "us-east-1"], monkeypatch, capsys)) == \
+        f"error: {message}\n"
+
+
+REGION_RULE = ("a region name is letters, digits and hyphens, at most 63, not only digits and without a hyphen "
+               "first or last, such as us-east-1, eu-west-1 or ap-southeast-2")
+
+
+@pytest.mark.parametrize("region", ["us east 1", "us-east-1;", "-us-east-1", "us-east-1-", "123", "a" * 64,
+                                    "us-east-1\n", "eu_west_1", "us-east-1.evil.example"])
+def test_a_region_that_is_not_a_region_name_is_refused(region: str, monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    message = failed(cli(["history", "show", EXECUTION, f"--region={region}"], monkeypatch, capsys))
+    assert message == f"error: --region {region!r} is not an AWS region: {REGION_RULE}\n"
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "eu-west-1", "us-gov-west-1", "cn-north-1", "eusc-de-east-1",
+                                    "ap-southeast-5"])
+def test_region_names_of_every_partition_are_accepted(region: str) -> None:
+    assert mw._aws.check_region(region, "--region") == region
+
+
+def test_a_wrong_max_attempts_in_the_profile_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "aws-config"
+    config.write_text("[default]\nmax_attempts = twice\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    assert failed(cli(["history", "show", EXECUTION, "--region", "us-east-1"], monkeypatch, capsys)) == (
+        f"error: {config}: max_attempts 'twice' is not a number of attempts; allowed: a whole number, 1 or more\n")
+
+
+def test_a_bad_region_is_named_by_where_it_came_from(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_REGION", "us east 1")
+    assert failed(cli(["history", "show", EXECUTION], monkeypatch, capsys)) == \
+        f"error: AWS_REGION 'us east 1' is not an AWS region: {REGION_RULE}\n"
+    monkeypatch.delenv("AWS_REGION")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us;east")
+    assert failed(cli(["history", "show", EXECUTION], monkeypatch, capsys)) == \
+        f"error: AWS_DEFAULT_REGION 'us;east' is not an AWS region: {REGION_RULE}\n"
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    config = tmp_path / "aws-config"
+    config.write_text("[profile ops]\nregion = eu west 1\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    assert failed(cli(["history", "show", EXECUTION, "--profile", "ops"], monkeypatch, capsys)) == (
+        f"error: {config}: [profile ops] region 'eu west 1' is not an AWS region: {REGION_RULE}\n")
+
+
+@pytest.mark.parametrize(("lines", "where"), [
+    ("  aws:region: us east 1\n", "aws:region"),
+    ("  aws:region: us-east-1\n  maintenance-windows:regions: [us-east-1, 'eu-west-1;']\n",
+     "maintenance-windows:regions[1]"),
+])
+def test_a_bad_region_in_the_stack_is_named_by_file_and_key(lines: str, where: str, tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: maintenance-windows\n")
+    (tmp_path / "__main__.py").write_text("")
+    (tmp_path / "Pulumi.bad.yaml").write_text("config:\n" + lines + "  maintenance-windows:windows:\n"
+                                              "    - name: Canary\n")
+    clients = StubClients(region=None)
+
+    message = failed(run(["history", "--project-dir", str(tmp_path), "--stack", "bad"], clients))
+
+    bad = "us east 1" if where == "aws:region" else "eu-west-1;"
+    assert message == f"error: {tmp_path / 'Pulumi.bad.yaml'}: {where} {bad!r} is not an AWS region: {REGION_RULE}\n"
+    assert clients.asked == []  # nothing was called
 
 
 # --- mw history --------------------------------------------------------------------------------------------
@@ -711,6 +864,209 @@ def test_s3_keys_are_joined_the_way_the_agent_joins_them(parts: tuple[str, ...],
     assert history._s3_join(*parts) == key
 
 
+# --- odd replies, stubbed (valid by the model, not what mw can use) ----------------------------------------
+
+
+@pytest.mark.parametrize("tokens", [["page-2", "page-2"], ["page-2", "page-3", "page-2"]])
+def test_a_page_token_sent_again_is_an_error_not_an_endless_listing(tokens: list[str], aws: StubClients) -> None:
+    ssm = aws.stub()
+    expect_window_by_id(ssm)
+    for index, token in enumerate(tokens):
+        expect_executions(ssm, [window_execution(f"{EXECUTION[:-2]}{index:02d}", "SUCCESS", T0, 3)],
+                          next_token=token, token=tokens[index - 1] if index else None)
+
+    message = failed(run(["history", "--window", WINDOW_ID, "--json"], aws))
+
+    assert message == (f"error: unreadable reply to DescribeMaintenanceWindowExecutions from ssm.us-east-1: page "
+                       f"{len(tokens)} offers the NextToken of an earlier page again ('page-2'): the listing would "
+                       "never end; nothing was read from it (a proxy or the endpoint AWS_ENDPOINT_URL names may have "
+                       "answered instead of AWS)\n")
+
+
+def test_a_listing_stops_with_an_error_at_the_page_cap(aws: StubClients, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mw._aws, "MAX_PAGES", 3)
+    ssm = aws.stub()
+    expect_window_by_id(ssm)
+    for page in range(3):  # a 4th request would find no stubbed answer
+        expect_executions(ssm, [window_execution(f"{EXECUTION[:-2]}{page:02d}", "SUCCESS", T0, 3)],
+                          next_token=f"page-{page + 2}", token=f"page-{page + 1}" if page else None)
+
+    message = failed(run(["history", "--window", WINDOW_ID, "--json"], aws))
+
+    assert message == ("error: DescribeMaintenanceWindowExecutions in ssm.us-east-1 still offers more after 3 pages "
+                       "(3 items): mw reads at most 3 pages per listing and does not show a cut list; --since "
+                       "narrows it to recent executions\n")
+
+
+def test_a_listing_of_exactly_the_page_cap_is_read_whole(aws: StubClients, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mw._aws, "MAX_PAGES", 3)
+    ssm = aws.stub()
+    expect_window_by_id(ssm)
+    for page in range(3):
+        expect_executions(ssm, [window_execution(f"{EXECUTION[:-2]}{page:02d}", "SUCCESS", T0, 3)],
+                          next_token=f"page-{page + 2}" if page < 2 else None, token=f"page-{page + 1}" if page else None)
+
+    result = run(["history", "--window", WINDOW_ID, "--json"], aws)
+
+    assert result.code == 0
+    assert len(result.json()["windows"][0]["executions"]) == 3
+
+
+def test_the_default_page_cap_is_documented() -> None:
+    assert mw._aws.MAX_PAGES == 500
+    assert "A listing reads at most 500 pages" in " ".join((history.__doc__ or "").split())
+
+
+def _without(item: dict[str, Any], key: str) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if k != key}
+
+
+def _show_without_task_id(ssm: Stubber, s3: Stubber) -> None:
+    expect_execution(ssm)
+    ssm.add_response("describe_maintenance_window_execution_tasks", {"WindowExecutionTaskIdentities": [
+        {"WindowExecutionId": EXECUTION, "Status": "FAILED", "TaskArn": "AWS-RunPatchBaseline"}]},
+        {"WindowExecutionId": EXECUTION, "MaxResults": 100})
+
+
+def _show_without_invocation_id(ssm: Stubber, s3: Stubber) -> None:
+    expect_execution(ssm)
+    expect_invocations(ssm, [_without(invocation(INVOCATION, COMMAND, INSTANCE, "FAILED", 10), "InvocationId")])
+
+
+def _show_without_instance_id(ssm: Stubber, s3: Stubber) -> None:
+    expect_execution(ssm)
+    expect_invocations(ssm, [invocation(INVOCATION, COMMAND, INSTANCE, "FAILED", 10)])
+    ssm.add_response("list_command_invocations", {"CommandInvocations": [{"CommandId": COMMAND, "Status": "Failed"}]},
+                     {"CommandId": COMMAND, "MaxResults": 50})
+
+
+def _window_name_without_id(ssm: Stubber, s3: Stubber) -> None:
+    expect_windows_named(ssm, "PatchTestWorkloadWebServers", [{"Name": "PatchTestWorkloadWebServers"}])
+
+
+def _output_without_instance_id(ssm: Stubber, s3: Stubber) -> None:
+    expect_command(ssm)
+    ssm.add_response("list_command_invocations", {"CommandInvocations": [{"CommandId": COMMAND, "CommandPlugins": []}]},
+                     {"CommandId": COMMAND, "Details": True, "MaxResults": 50})
+
+
+def _output_step_without_name(ssm: Stubber, s3: Stubber) -> None:
+    expect_command(ssm)
+    expect_command_invocations(ssm, [_without(plugin("PatchLinux", "Failed", 1), "Name")])
+
+
+def _output_object_without_key(ssm: Stubber, s3: Stubber) -> None:
+    expect_command(ssm, bucket=BUCKET)
+    expect_command_invocations(ssm, [plugin("PatchLinux", "Failed", 1)])
+    s3.add_response("list_objects_v2", {"Contents": [{"Size": 3}]}, {"Bucket": BUCKET, "Prefix": f"{COMMAND}/{INSTANCE}/"})
+
+
+@pytest.mark.parametrize(("argv", "stub", "message"), [
+    (["show", EXECUTION], _show_without_task_id,
+     "DescribeMaintenanceWindowExecutionTasks from ssm.us-east-1: page 1, WindowExecutionTaskIdentities[0] has no "
+     "TaskExecutionId"),
+    (["show", EXECUTION], _show_without_invocation_id,
+     "DescribeMaintenanceWindowExecutionTaskInvocations from ssm.us-east-1: page 1, "
+     "WindowExecutionTaskInvocationIdentities[0] has no InvocationId"),
+    (["show", EXECUTION], _show_without_instance_id,
+     "ListCommandInvocations from ssm.us-east-1: page 1, CommandInvocations[0] has no InstanceId"),
+    (["--window", "PatchTestWorkloadWebServers"], _window_name_without_id,
+     "DescribeMaintenanceWindows from ssm.us-east-1: page 1, WindowIdentities[0] has no WindowId"),
+    (["output", COMMAND], _output_without_instance_id,
+     "ListCommandInvocations from ssm.us-east-1: page 1, CommandInvocations[0] has no InstanceId"),
+    (["output", COMMAND], _output_step_without_name,
+     f"ListCommandInvocations from ssm.us-east-1: the invocation on {INSTANCE} has a step without Name (step 1)"),
+    (["output", COMMAND], _output_object_without_key,
+     "ListObjectsV2 from s3.us-east-1: page 1, Contents[0] has no Key"),
+])
+def test_an_item_without_the_id_mw_needs_is_an_unreadable_reply(argv: list[str], stub: Any, message: str,
+                                                               aws: StubClients) -> None:
+    stub(aws.stub(), aws.stub("s3"))
+
+    result = run(["history", *argv, "--json"], aws)
+
+    assert failed(result).startswith(f"error: unreadable reply to {message}; nothing was read from it")
+    assert result.out == ""
+
+
+def test_invocation_parameters_of_an_odd_shape_are_ignored_not_fatal(aws: StubClients) -> None:
+    ssm = aws.stub()
+    expect_execution(ssm)
+    odd = {**invocation(INVOCATION, COMMAND, INSTANCE, "SUCCESS", 10),
+           "Parameters": json.dumps({"instanceIds": 5, "documentName": {"name": "AWS-RunPatchBaseline"}})}
+    expect_invocations(ssm, [odd])
+    ssm.add_client_error("list_command_invocations", "InvalidCommandId", "",
+                         expected_params={"CommandId": COMMAND, "MaxResults": 50})
+
+    result = run(["history", "show", EXECUTION, "--json"], aws)
+
+    assert result.code == 0, result.err
+    shown = result.json()["tasks"][0]["invocations"][0]
+    assert (shown["document"], shown["instances"]) == (None, [])
+
+
+def test_times_without_an_offset_are_read_as_utc(aws: StubClients) -> None:
+    ssm = aws.stub()
+    expect_window_by_id(ssm)
+    expect_executions(ssm, [window_execution(EXECUTION, "SUCCESS", T0.replace(tzinfo=None), 3),
+                            window_execution(OLDER_EXECUTION, "SUCCESS", T0 - timedelta(days=1), 3)])
+
+    result = run(["history", "--window", WINDOW_ID, "--json"], aws)
+
+    assert [(e["execution_id"], e["start_time"]) for e in result.json()["windows"][0]["executions"]] == [
+        (EXECUTION, "2024-05-01T02:00:00Z"), (OLDER_EXECUTION, "2024-04-30T02:00:00Z")]
+
+
+def _s3_list_objects_model() -> Any:
+    return _BOTOCORE.get_service_model("s3").operation_model("ListObjectsV2")
+
+
+@pytest.mark.parametrize(("body", "problem"), [
+    (b"", "the body is empty (allowed: an XML document)"),
+    (b"<ListBucketResult><Contents><Key>a", "botocore cannot parse it (ResponseParserError: Unable to parse "),
+    (b"<ListBucketResult><KeyCount>many</KeyCount></ListBucketResult>", "botocore cannot parse it (ValueError: "),
+])
+def test_an_xml_reply_botocore_cannot_read_is_named(body: bytes, problem: str) -> None:
+    found = reply_problem(_s3_list_objects_model(), {"status_code": 200, "headers": {}, "body": body})
+    assert found is not None and found.startswith(problem)
+
+
+def test_an_honest_xml_reply_passes() -> None:
+    body = (b'<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>b</Name><KeyCount>0</KeyCount>'
+            b"<IsTruncated>false</IsTruncated></ListBucketResult>")
+    assert reply_problem(_s3_list_objects_model(), {"status_code": 200, "headers": {}, "body": body}) is None
+
+
+class _Stderr(io.StringIO):
+    def __init__(self, tty: bool) -> None:
+        super().__init__()
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+@pytest.mark.parametrize(("tty", "shown"), [
+    # A terminal gets one line, counting seconds, cleared when the answer comes.
+    (True, "\rwaiting for ssm.us-east-1 (GetMaintenanceWindow)... 3 s" + "\r" + " " * 55 + "\r"),
+    # A log gets one line per attempt, kept.
+    (False, "waiting for ssm.us-east-1 (GetMaintenanceWindow)...\n"),
+])
+def test_the_waiting_notice_is_stderr_only_and_a_late_one_is_dropped(tty: bool, shown: str,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    stream = _Stderr(tty)
+    monkeypatch.setattr(sys, "stderr", stream)
+    waits = Waits(after=3600)  # its own timer never fires here: the test draws the notice itself
+    waits.start("ssm.us-east-1", "GetMaintenanceWindow", "waiting for ssm.us-east-1 (GetMaintenanceWindow)")
+    call = waits._call
+    waits._show(call, stream, "waiting for ssm.us-east-1 (GetMaintenanceWindow)", time.monotonic() - 3)
+    waits.answered()
+    waits._show(call, stream, "waiting for ssm.us-east-1 (GetMaintenanceWindow)", time.monotonic())  # too late
+
+    assert stream.getvalue() == shown
+    assert waits.last == ("ssm.us-east-1", "GetMaintenanceWindow")
+
+
 # --- errors from AWS and the environment -------------------------------------------------------------------
 
 
@@ -777,8 +1133,16 @@ def test_an_unknown_profile_is_named(monkeypatch: pytest.MonkeyPatch, capsys: py
 # --- the real client path, over HTTP -----------------------------------------------------------------------
 
 
+SILENT = "silent"
+"""An answer that never comes: the stand-in holds the connection open until the test ends."""
+
+
 class _SsmStandIn(BaseHTTPRequestHandler):
-    """Answers SSM's JSON protocol (``X-Amz-Target: AmazonSSM.<Operation>``) from the server's ``answers``."""
+    """Answers SSM's JSON protocol (``X-Amz-Target: AmazonSSM.<Operation>``) from the server's ``answers``.
+
+    An answer is ``(status, JSON value)``, ``(status, raw bytes)``, a function of the request body returning
+    either, or :data:`SILENT`.
+    """
 
     server: Any
 
@@ -786,8 +1150,12 @@ class _SsmStandIn(BaseHTTPRequestHandler):
         operation = self.headers["X-Amz-Target"].removeprefix("AmazonSSM.")
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
         self.server.requests.append((operation, body, self.headers.get("Authorization", "")))
-        status, answer = self.server.answers[operation]
-        data = json.dumps(answer).encode()
+        answer = self.server.answers[operation]
+        if answer == SILENT:
+            self.server.release.wait(30)
+            return
+        status, reply = answer(body) if callable(answer) else answer
+        data = reply if isinstance(reply, bytes) else json.dumps(reply).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/x-amz-json-1.1")
         self.send_header("Content-Length", str(len(data)))
@@ -801,7 +1169,7 @@ class _SsmStandIn(BaseHTTPRequestHandler):
 @pytest.fixture
 def ssm_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[ThreadingHTTPServer]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _SsmStandIn)
-    server.requests, server.answers = [], {}
+    server.requests, server.answers, server.release = [], {}, threading.Event()
     # A short poll interval: shutdown() waits up to one interval.
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
@@ -812,6 +1180,7 @@ def ssm_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[ThreadingHTTPServe
     try:
         yield server
     finally:
+        server.release.set()
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
@@ -862,7 +1231,161 @@ def test_the_real_client_turns_access_denied_into_the_missing_action(ssm_endpoin
     assert len(ssm_endpoint.requests) == 1  # an access error is not retried
 
 
-def test_listing_commands_does_not_import_boto3() -> None:
-    # `mw --help` registers every command; only a command that calls AWS should pay for boto3.
-    script = "import sys, mw.history; sys.exit('boto3' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", script], cwd=ROOT, timeout=60).returncode == 0
+def test_listing_commands_does_not_import_the_sdk_machinery() -> None:
+    # `mw --help` registers every command; only a command that calls AWS should pay for botocore's session and
+    # parsers (~150 ms), or boto3.
+    script = ("import argparse, sys, mw.history\n"
+              "mw.history.register(argparse.ArgumentParser().add_subparsers())\n"
+              "print(sorted({'boto3', 'botocore.session', 'botocore.parsers', 'botocore.utils'} & set(sys.modules)))")
+    found = subprocess.run([sys.executable, "-c", script], cwd=ROOT, timeout=60, capture_output=True, text=True)
+    assert (found.returncode, found.stdout) == (0, "[]\n"), found.stderr
+
+
+def operations(server: ThreadingHTTPServer) -> list[str]:
+    return [operation for operation, _, _ in server.requests]
+
+
+def unreadable(server: ThreadingHTTPServer, operation: str, problem: str) -> str:
+    return (f"error: unreadable reply to {operation} from ssm.us-east-1 (http://127.0.0.1:{server.server_address[1]}, "
+            f"HTTP 200): {problem}; nothing was read from it (a proxy or the endpoint AWS_ENDPOINT_URL names may "
+            "have answered instead of AWS)\n")
+
+
+WINDOW_REPLY = (200, {"WindowId": WINDOW_ID, "Name": "PatchTestWorkloadWebServers"})
+AN_EXECUTION = {"WindowId": WINDOW_ID, "WindowExecutionId": EXECUTION, "Status": "SUCCESS",
+                "StartTime": T0.timestamp()}
+
+
+@pytest.mark.parametrize(("body", "problem"), [
+    (b'{"WindowExecutions": [{"WindowId": "mw-0123', "the body is not JSON (Unterminated string starting at: line 1 "
+                                                     "column 36 (char 35)): '{\"WindowExecutions\": [{\"WindowId\": "
+                                                     "\"mw-0123'"),
+    (b"<html><body><h1>502 Bad Gateway</h1></body></html>",
+     "the body is not JSON (Expecting value: line 1 column 1 (char 0)): '<html><body><h1>502 Bad Gateway</h1>"
+     "</body></html>'"),
+    (b"", "the body is empty (allowed: a JSON object)"),
+    (b"\xff\xfe{}", "the body is not UTF-8 text (4 bytes; allowed: a JSON object)"),
+    (b"null", "the body is null, not a JSON object"),
+    (b"[]", "the body is a list of 0, not a JSON object"),
+    (b'{"WindowExecutions": [{"StartTime": NaN}]}',
+     "the body is not JSON (NaN is not a JSON value): '{\"WindowExecutions\": [{\"StartTime\": NaN}]}'"),
+    ({"WindowExecutions": "none"}, "WindowExecutions: 'none' is not a list"),
+    ({"WindowExecutions": ["x"]}, "WindowExecutions[0]: 'x' is not an object"),  # was an AttributeError
+    ({"WindowExecutions": [None]}, "WindowExecutions[0]: null"),
+    ({"WindowExecutions": [{**AN_EXECUTION, "StartTime": "yesterday"}]},  # was a ValueError
+     "WindowExecutions[0].StartTime: 'yesterday' is not a time (allowed: seconds since 1970 or an ISO 8601 time)"),
+    ({"WindowExecutions": [{**AN_EXECUTION, "EndTime": 1e20}]},
+     "WindowExecutions[0].EndTime: 100000000000000000000 is not a time (allowed: seconds since 1970 or an ISO 8601 time)"),
+    ({"WindowExecutions": [{**AN_EXECUTION, "StartTime": True}]},
+     "WindowExecutions[0].StartTime: true is not a time (allowed: seconds since 1970 or an ISO 8601 time)"),
+    ({"WindowExecutions": [{**AN_EXECUTION, "StartTime": "9999-12-31T23:59:59-01:00"}]},
+     "WindowExecutions[0].StartTime: '9999-12-31T23:59:59-01:00' is not a time (allowed: seconds since 1970 or an "
+     "ISO 8601 time)"),
+    ({"WindowExecutions": [{**AN_EXECUTION, "Status": 5}]}, "WindowExecutions[0].Status: 5 is not a string"),
+    ({"WindowExecutions": [], "NextToken": 5}, "NextToken: 5 is not a string"),
+    ({"WindowExecutions": [_without(AN_EXECUTION, "WindowExecutionId")]},
+     "page 1, WindowExecutions[0] has no WindowExecutionId"),
+])
+def test_a_corrupt_reply_is_an_error_never_an_empty_list(body: Any, problem: str,
+                                                         ssm_endpoint: ThreadingHTTPServer) -> None:
+    ssm_endpoint.answers.update({"GetMaintenanceWindow": WINDOW_REPLY,
+                                 "DescribeMaintenanceWindowExecutions": (200, body)})
+
+    result = bounded(lambda: run(["history", "--window", WINDOW_ID, "--json"]))
+
+    message = failed(result)
+    if problem.startswith("page 1"):  # found by paginate() once the page is read: where names no endpoint
+        assert message == (f"error: unreadable reply to DescribeMaintenanceWindowExecutions from ssm.us-east-1: "
+                           f"{problem}; nothing was read from it (a proxy or the endpoint AWS_ENDPOINT_URL names may "
+                           "have answered instead of AWS)\n")
+    else:
+        assert message == unreadable(ssm_endpoint, "DescribeMaintenanceWindowExecutions", problem)
+    assert result.out == ""
+    assert operations(ssm_endpoint) == ["GetMaintenanceWindow", "DescribeMaintenanceWindowExecutions"]  # no retry
+
+
+@pytest.mark.parametrize("body", [{"WindowExecutions": []}, {}])
+def test_an_honestly_empty_reply_still_reads_as_empty(body: dict[str, Any], ssm_endpoint: ThreadingHTTPServer) -> None:
+    ssm_endpoint.answers.update({"GetMaintenanceWindow": WINDOW_REPLY,
+                                 "DescribeMaintenanceWindowExecutions": (200, body)})
+
+    result = bounded(lambda: run(["history", "--window", WINDOW_ID]))
+
+    assert result.code == 0, result.err
+    assert result.out == f"PatchTestWorkloadWebServers ({WINDOW_ID}, us-east-1): 0 executions\n"
+
+
+def test_a_malformed_command_output_is_an_error_not_no_output(ssm_endpoint: ThreadingHTTPServer) -> None:
+    ssm_endpoint.answers.update({
+        "ListCommands": (200, {"Commands": [{"CommandId": COMMAND, "DocumentName": "AWS-RunPatchBaseline"}]}),
+        "ListCommandInvocations": (200, {"CommandInvocations": [{
+            "CommandId": COMMAND, "InstanceId": INSTANCE, "Status": "Success",
+            "CommandPlugins": [{"Name": "PatchLinux", "Status": "Success", "Output": "x" * 2500}]}]}),
+        "GetCommandInvocation": (200, b'{"StandardOutputContent": "Installed 3 packa'),
+    })
+
+    result = bounded(lambda: run(["history", "output", COMMAND]))
+
+    assert failed(result) == unreadable(ssm_endpoint, "GetCommandInvocation", (
+        "the body is not JSON (Unterminated string starting at: line 1 column 27 (char 26)): "
+        "'{\"StandardOutputContent\": \"Installed 3 packa'"))
+    assert "(no output)" not in result.out
+
+
+def _endless(body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """A new page token on every page, for ever."""
+    page = int(body.get("NextToken", "page-1").removeprefix("page-"))
+    return 200, {"WindowExecutions": [{**AN_EXECUTION, "WindowExecutionId": f"{EXECUTION[:-4]}{page:04d}"}],
+                 "NextToken": f"page-{page + 1}"}
+
+
+def test_an_endless_listing_stops_at_the_page_cap(ssm_endpoint: ThreadingHTTPServer) -> None:
+    ssm_endpoint.answers.update({"GetMaintenanceWindow": WINDOW_REPLY, "DescribeMaintenanceWindowExecutions": _endless})
+
+    result = bounded(lambda: run(["history", "--window", WINDOW_ID, "--json"]), seconds=120)
+
+    assert failed(result) == ("error: DescribeMaintenanceWindowExecutions in ssm.us-east-1 still offers more after "
+                              "500 pages (500 items): mw reads at most 500 pages per listing and does not show a cut "
+                              "list; --since narrows it to recent executions\n")
+    assert operations(ssm_endpoint).count("DescribeMaintenanceWindowExecutions") == 500  # a bound, not for ever
+    assert result.out == ""
+
+
+def test_a_page_token_repeated_over_http_ends_the_listing(ssm_endpoint: ThreadingHTTPServer) -> None:
+    ssm_endpoint.answers.update({"GetMaintenanceWindow": WINDOW_REPLY, "DescribeMaintenanceWindowExecutions": (
+        200, {"WindowExecutions": [AN_EXECUTION], "NextToken": "again"})})
+
+    result = bounded(lambda: run(["history", "--window", WINDOW_ID]))
+
+    assert "page 2 offers the NextToken of an earlier page again ('again'): the listing would never end" \
+        in failed(result)
+    assert operations(ssm_endpoint).count("DescribeMaintenanceWindowExecutions") == 2
+
+
+def test_a_silent_endpoint_times_out_saying_what_it_waited_for(ssm_endpoint: ThreadingHTTPServer,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mw._aws, "WAIT_NOTICE", 0.05)  # say so at once, well before the timeout
+    ssm_endpoint.answers.update({"GetMaintenanceWindow": WINDOW_REPLY, "DescribeMaintenanceWindowExecutions": SILENT})
+
+    result = bounded(lambda: run(["history", "--window", WINDOW_ID, "--json", "--timeout", "1"]))
+
+    port = ssm_endpoint.server_address[1]
+    assert result.code == 2 and "Traceback" not in result.err
+    assert result.err == (
+        "waiting for ssm.us-east-1 (DescribeMaintenanceWindowExecutions)...\n"
+        "waiting for ssm.us-east-1 (DescribeMaintenanceWindowExecutions), attempt 2 of 2...\n"
+        f"error: no answer from ssm.us-east-1 (DescribeMaintenanceWindowExecutions) at http://127.0.0.1:{port}/ "
+        "within 1 s, 2 attempts: check the network, the region and AWS_ENDPOINT_URL, or allow longer with "
+        "--timeout SECONDS or MW_AWS_TIMEOUT\n")
+    assert result.out == ""  # --json output is not mixed with notices
+    assert operations(ssm_endpoint) == ["GetMaintenanceWindow"] + ["DescribeMaintenanceWindowExecutions"] * 2
+
+
+def test_a_bad_region_is_refused_before_any_request(ssm_endpoint: ThreadingHTTPServer,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_REGION", "us east 1")
+
+    result = bounded(lambda: run(["history", "--window", WINDOW_ID]))
+
+    assert failed(result) == f"error: AWS_REGION 'us east 1' is not an AWS region: {REGION_RULE}\n"
+    assert ssm_endpoint.requests == []
