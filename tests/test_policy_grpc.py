@@ -192,3 +192,17 @@ def test_analyze_speed(stub: analyzer_pb2_grpc.AnalyzerStub, info: Any) -> None:
         assert diagnostics(analyze(stub, TASK_TYPE, "patch", TASK)) == []
     per_call = (time.perf_counter() - started) / rounds
     assert per_call < 0.25, f"{per_call * 1000:.1f} ms per Analyze call"
+
+
+def test_nan_and_infinity_through_grpc(stub: analyzer_pb2_grpc.AnalyzerStub, info: Any) -> None:
+    """Issue 12, item 15: a NaN or Infinity number made Analyze and AnalyzeStack fail with gRPC UNKNOWN."""
+    configure(stub, info, "prod")
+    bad = variant(WINDOW, {"duration": float("nan"), "cutoff": float("inf")})
+    found = {(rule, message.split("\n")[1]) for rule, _, message, _ in diagnostics(analyze(stub, WINDOW_TYPE, "w", bad))}
+    assert ("window-duration", "MaintenanceWindow 'w': duration: expected a whole number, got nan (allowed: 1 to 24). "
+            "Fix: set duration to a whole number of hours from 1 to 24") in found
+    assert any(rule == "window-cutoff" and "got inf" in text for rule, text in found)
+    stack = lab_stack()
+    stack.items["window"].props["duration"] = float("-inf")
+    found = diagnostics(stub.AnalyzeStack(stack_request(stack)))
+    assert found == []  # as for the lab stack itself: no stack rule reads a duration that is not a number

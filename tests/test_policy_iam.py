@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from typing import Any
 
 import pytest
-from policy_cases.harness import UNKNOWN_ARRAY, UNKNOWN_STRING, assert_violations, run_resource, variant
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from mw_policies import _iam
+from policy_cases.harness import (
+    UNKNOWN_ARRAY,
+    UNKNOWN_STRING,
+    assert_violations,
+    run_bounded,
+    run_resource,
+    variant,
+)
 from policy_cases.lab import (
     ACCOUNT,
     PASS_ROLE_POLICY,
@@ -190,3 +201,79 @@ def test_attachments_are_not_documents() -> None:
     attachment = {"role": "r", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}
     assert run_resource("iam-no-wildcard-actions", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
                         attachment) == []
+
+
+# --- wildcard matching (_iam.action_matches / arn_matches) -------------------------------------------------
+
+FUNCTION = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:"
+# Issue 12, item 10: 34 wildcards made the old regex matcher backtrack for hours.
+PATHOLOGICAL = FUNCTION + "*a" * 34 + "b"
+
+# (pattern, text, action_matches, arn_matches)
+MATCHES: list[tuple[str, str, bool, bool]] = [
+    ("*", "", True, True),
+    ("*", "anything:at/all", True, True),
+    ("", "", True, True),
+    ("", "a", False, False),
+    ("?", "", False, False),
+    ("?", "x", True, True),
+    ("?", "\n", True, True),
+    ("s3:Get*", "s3:GetObject", True, True),
+    ("s3:Get*", "S3:getobject", True, False),
+    ("s3:get?bject", "s3:GetObject", True, False),
+    ("iam:PassRole", "iam:PassRoles", False, False),
+    ("iam:*Role", "iam:PassRole", True, True),
+    ("*Role", "Role", True, True),
+    ("a*b*c", "abc", True, True),
+    ("a*b*c", "acb", False, False),
+    ("a*b*c", "ab", False, False),
+    ("ab*ba", "aba", False, False),  # prefix and suffix must not share a character
+    ("ab*ba", "abba", True, True),
+    ("a**b", "ab", True, True),
+    ("*a*a", "aa", True, True),
+    ("*a*a", "a", False, False),
+    ("*?*", "", False, False),
+    ("a.b", "axb", False, False),  # regex characters are literal
+    ("(x)+", "(x)+", True, True),
+    ("[ab]", "a", False, False),  # no character classes in IAM
+    ("[ab]", "[ab]", True, True),
+    (FUNCTION + "rotate-*", FUNCTION + "rotate-logs", True, True),
+    (FUNCTION + "rotate-*", FUNCTION + "rotate-logs:live", True, True),
+    (FUNCTION + "Rotate-*", FUNCTION + "rotate-logs", True, False),
+    (FUNCTION + "*a" * 3 + "b", FUNCTION + "*a" * 3 + "b", True, True),
+    (FUNCTION + "*a" * 3 + "b", FUNCTION + "aaab:live", False, False),
+    (FUNCTION + "?a" * 34 + "b", FUNCTION + "xa" * 34 + "b", True, True),
+]
+
+
+@pytest.mark.parametrize(("pattern", "text", "action", "arn"), MATCHES,
+                         ids=[f"{i}:{m[0][-20:]}~{m[1][-20:]}" for i, m in enumerate(MATCHES)])
+def test_wildcard_matching(pattern: str, text: str, action: bool, arn: bool) -> None:
+    assert (_iam.action_matches(pattern, text), _iam.arn_matches(pattern, text)) == (action, arn)
+
+
+_CHARS = st.sampled_from("aAb:/*?.\n")
+
+
+@settings(max_examples=600, deadline=None)
+@given(pattern=st.text(_CHARS, max_size=12), text=st.text(st.sampled_from("aAb:/*?.\n"), max_size=14))
+def test_wildcard_matching_agrees_with_fnmatch(pattern: str, text: str) -> None:
+    """The same answers as ``fnmatchcase`` (``*`` any run, ``?`` one character, nothing else special when the
+    pattern has no ``[``); actions compared lower-cased, as IAM compares them."""
+    assert _iam.arn_matches(pattern, text) == fnmatch.fnmatchcase(text, pattern)
+    assert _iam.action_matches(pattern, text) == fnmatch.fnmatchcase(text.lower(), pattern.lower())
+
+
+def test_many_wildcards_take_bounded_time() -> None:
+    """The issue's ARN, and 2,000 wildcards against 20,000 characters: each finishes well within a generous
+    subprocess timeout (the old matcher needed hours for the first). Out of process, so that a regression
+    fails instead of hanging the suite."""
+    out = run_bounded(
+        "from mw_policies import _iam\n"
+        f"p = {PATHOLOGICAL!r}\n"
+        f"print(_iam.arn_matches(p, p), _iam.arn_matches(p, p + ':live'), _iam.action_matches(p, p + 'c'),\n"
+        f"      _iam.arn_matches(p, {FUNCTION!r} + 'a' * 70 + 'b'), _iam.arn_matches(p, {FUNCTION!r} + 'a' * 5000))\n"
+        "q = '*a' * 2000 + 'b'\n"
+        "print(_iam.arn_matches(q, 'a' * 20000), _iam.arn_matches(q, 'a' * 20000 + 'b'))\n",
+        timeout=60)
+    assert out.split() == ["True", "False", "False", "True", "False", "False", "True"]

@@ -35,6 +35,7 @@ from policy_cases.harness import (
     rule_config,
     run_resource,
     run_stack,
+    stack_work,
     urn,
     variant,
     with_unknown,
@@ -182,6 +183,12 @@ CASES: list[tuple[str, str, str, dict[str, Any], list[str] | None]] = [
      ["rules[0].expiration.days is 7: output is deleted after 7 day(s)"]),
     ("s3-bucket-retention", "by-date", "lifecycle", {"rules.0.expiration": {"date": "2027-01-01"}},
      ["rules[0].expiration.date is '2027-01-01': from that day every object is deleted"]),
+    ("s3-bucket-retention", "fraction-days", "lifecycle", {"rules.0.expiration.days": 400.5},
+     ["rules[0].expiration.days: expected a whole number of days, got 400.5"]),
+    ("s3-bucket-retention", "nan-days", "lifecycle", {"rules.0.expiration.days": float("nan")},
+     ["rules[0].expiration.days: expected a whole number of days, got nan"]),
+    ("s3-bucket-retention", "infinite-days", "lifecycle", {"rules.0.expiration.days": float("inf")},
+     ["rules[0].expiration.days: expected a whole number of days, got inf"]),
     ("sns-topic-encryption", "aws-managed-key", "topic", {}, None),
     ("sns-topic-encryption", "customer-key", "topic", {"kmsMasterKeyId": KMS_KEY}, None),
     ("sns-topic-encryption", "absent", "topic", {"kmsMasterKeyId": DELETE}, ["kmsMasterKeyId is null"]),
@@ -657,3 +664,24 @@ def test_random_property_sets_never_crash(base: str, props: dict[str, Any]) -> N
     for rule in RESOURCE_RULES:
         for violation in run(rule, resource_type, props, protect=False):
             assert violation.message.startswith(f"{_LABELS[base]} 'res'") and "Fix: " in violation.message
+
+
+def many_buckets(count: int) -> list[Any]:
+    """``count`` deployed buckets, each with its four configuration resources naming it by value."""
+    stack = StackBuilder()
+    for index in range(count):
+        name, arn = f"{NAME}-{index}", f"{ARN}-{index}"
+        stack.add(s3.BUCKET, f"bucket-{index}", {**BUCKET, "bucket": name, "id": name, "arn": arn})
+        for kind, props in ((s3.BUCKET_ENCRYPTION, ENCRYPTION), (s3.BUCKET_PUBLIC_ACCESS_BLOCK, PUBLIC_ACCESS_BLOCK),
+                            (s3.BUCKET_VERSIONING, VERSIONING),
+                            (s3.BUCKET_POLICY, {**BUCKET_POLICY, "policy": json.dumps(tls_only_policy(arn))})):
+            stack.add(kind, f"{kind.rsplit(':', 1)[-1]}-{index}", {**props, "bucket": name})
+    return stack.build()
+
+
+def test_bucket_safeguards_do_linear_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each bucket's configurations were found by scanning every configuration: twice the buckets must cost
+    about twice the work (counted, not timed)."""
+    assert run_stack("stack-bucket-safeguards", many_buckets(3)) == []
+    small, large = (stack_work(many_buckets(n), ["stack-bucket-safeguards"], monkeypatch) for n in (100, 200))
+    assert large <= 2.2 * small, (small, large)

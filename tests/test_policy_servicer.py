@@ -392,3 +392,134 @@ def test_properties_are_read_once_per_proxy():
     assert plain_props(shared) is first
     raw = {"duration": 3.0}
     assert plain_props(raw) == raw and plain_props(raw) is not plain_props(raw)
+
+
+# ------------------------------------------------------------------------------------------------ NaN, Infinity
+
+NON_FINITE = {"nan": float("nan"), "inf": float("inf"), "-inf": float("-inf")}
+# Every number of the prod stack's resources, and the rule that must report it when it is not finite.
+NUMBER_RULES = {
+    ("aws:ssm/maintenanceWindow:MaintenanceWindow", ("duration",)): "window-duration",
+    ("aws:ssm/maintenanceWindow:MaintenanceWindow", ("cutoff",)): "window-cutoff",
+    ("aws:ssm/maintenanceWindow:MaintenanceWindow", ("scheduleOffset",)): "window-schedule-offset",
+    ("aws:ssm/maintenanceWindowTask:MaintenanceWindowTask", ("priority",)): "task-priority",
+    ("aws:ssm/maintenanceWindowTask:MaintenanceWindowTask",
+     ("taskInvocationParameters", "runCommandParameters", "timeoutSeconds")): "task-run-command-parameters",
+    ("aws:cloudwatch/logGroup:LogGroup", ("retentionInDays",)): "cloudwatch-log-retention-value",
+    ("aws:ssm/patchBaseline:PatchBaseline", ("approvalRules", 0, "approveAfterDays")): "patch-baseline-limits",
+    ("aws:ssm/patchBaseline:PatchBaseline", ("approvalRules", 1, "approveAfterDays")): "patch-baseline-limits",
+    ("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+     ("rules", 0, "expiration", "days")): "s3-bucket-retention",
+}
+# Numbers no rule reads (AWS's limits on them are not checked by this pack): analysed, nothing reported.
+UNCHECKED_NUMBERS = {
+    ("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+     ("rules", 0, "noncurrentVersionExpiration", "noncurrentDays")),
+    ("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+     ("rules", 0, "abortIncompleteMultipartUpload", "daysAfterInitiation")),
+}
+
+
+def _numbers(run: ProgramRun) -> list[tuple[Any, tuple[Any, ...]]]:
+    """(resource, path) of every number in the properties of ``run``'s resources."""
+    found = []
+    for resource in run.engine_resources:
+        props = struct_dict(resource.properties)
+        for path in leaf_paths(props):
+            node: Any = props
+            for part in path:
+                node = node[part]
+            if isinstance(node, float):
+                found.append((resource, path))
+    return found
+
+
+def _with(resource: Any, path: tuple[Any, ...], value: Any) -> Any:
+    edited = copy.copy(resource)
+    edited.properties, edited.outputs_struct = struct(_edit(struct_dict(resource.properties), path, "value", value)), None
+    return edited
+
+
+def test_every_number_of_the_prod_stack_is_listed():
+    """The tables below cover every number the program sends (a new one must be placed in one of them)."""
+    seen = {(resource.type, path) for resource, path in _numbers(stack_run("prod"))}
+    assert seen == set(NUMBER_RULES) | UNCHECKED_NUMBERS
+
+
+@pytest.mark.parametrize("value", NON_FINITE.values(), ids=NON_FINITE.keys())
+def test_a_non_finite_number_is_analysed_and_reported(value):
+    """Issue 12, item 15: pulumi-policy's servicer reads properties with json_format, which raises on NaN and
+    Infinity (gRPC UNKNOWN for the whole call). Ours analyses the resource; the rule reading the number
+    reports it."""
+    run = stack_run("prod")
+    stock, ours = servicers(ALL_POLICIES, "prod")
+    for resource, path in _numbers(run):
+        request = analyze_request(_with(resource, path, value), run.provider_of(resource))
+        with pytest.raises(ValueError, match="Fail to serialize"):
+            stock.Analyze(request, None)  # why this case is ours alone
+        reported = {d.policyName for d in ours.Analyze(request, None).diagnostics
+                    if repr(value) in d.message}
+        expected = NUMBER_RULES.get((resource.type, path))
+        assert reported == ({expected} if expected else set()), (resource.type, path)
+
+
+def _window(run: ProgramRun) -> Any:
+    return next(r for r in run.engine_resources if r.type == WINDOW)
+
+
+@pytest.mark.parametrize("value", NON_FINITE.values(), ids=NON_FINITE.keys())
+@pytest.mark.parametrize("path", [("name",), ("schedule",), ("tags", "Project")])
+def test_a_non_finite_value_where_a_string_goes(value, path):
+    run = stack_run("prod")
+    _, ours = servicers(ALL_POLICIES, "prod")
+    window = _window(run)
+    found = ours.Analyze(analyze_request(_with(window, path, value), run.provider_of(window)), None)
+    reported = [d.message for d in found.diagnostics]
+    if path == ("name",):
+        assert any(f"name: expected a string, got {value!r}" in m for m in reported), reported
+    if path == ("schedule",):
+        assert any("schedule" in m for m in reported), reported
+
+
+@pytest.mark.parametrize("value", NON_FINITE.values(), ids=NON_FINITE.keys())
+def test_a_non_finite_number_in_the_provider(value):
+    """The provider's properties are read for every resource: a NaN there changes nothing for this pack."""
+    run = stack_run("prod")
+    _, ours = servicers(ALL_POLICIES, "prod")
+    window = _window(run)
+    request = analyze_request(window, run.provider_of(window))
+    request.provider.properties.update({"maxRetries": value})
+    assert ours.Analyze(request, None) == ours.Analyze(analyze_request(window, run.provider_of(window)), None)
+
+
+@pytest.mark.parametrize("value", NON_FINITE.values(), ids=NON_FINITE.keys())
+def test_remediate_with_a_non_finite_number(value):
+    """No rule of this pack remediates: the answer is pulumi-policy's empty one, NaN or not."""
+    run = stack_run("prod")
+    stock, ours = servicers(ALL_POLICIES, "prod")
+    window = _window(run)
+    assert ours.Remediate(analyze_request(window, None), None) == stock.Remediate(analyze_request(window, None), None)
+    request = analyze_request(_with(window, ("duration",), value), None)
+    assert ours.Remediate(request, None) == analyzer_pb2.RemediateResponse()
+
+
+@pytest.mark.parametrize("value", NON_FINITE.values(), ids=NON_FINITE.keys())
+def test_analyze_stack_with_a_non_finite_number(value):
+    """The stack is analysed; the window whose duration is not a number has no openings to compare."""
+    run = stack_run("prod")
+    _, ours = servicers(ALL_POLICIES, "prod")
+    window = _window(run)
+    clean = ours.AnalyzeStack(analyze_stack_request(run.engine_resources), None)
+    broken = [_with(r, ("duration",), value) if r.urn == window.urn else r for r in run.engine_resources]
+    assert ours.AnalyzeStack(analyze_stack_request(broken), None) == clean
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.dictionaries(st.text(max_size=6), _JSON, max_size=5))
+def test_struct_conversion_is_json_formats(values):
+    """Finite values convert exactly as pulumi-policy's json_format.MessageToDict does, keys in its order."""
+    message = struct(values)
+    converted = _servicer.struct_to_python(message)
+    expected = struct_dict(message)
+    assert converted == expected and list(converted) == list(expected)
+    assert repr(converted) == repr(expected)  # same types: floats stay floats

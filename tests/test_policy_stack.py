@@ -14,7 +14,9 @@ from policy_cases.harness import (
     UNKNOWN_STRING,
     StackBuilder,
     assert_violations,
+    run_bounded,
     run_stack,
+    stack_work,
     variant,
 )
 from policy_cases.lab import (
@@ -254,3 +256,56 @@ def test_unknown_task_targets_do_not_crash_stack_rules() -> None:
                             deps={"windowId": ["window"], "serviceRoleArn": ["role"]})
     for rule in STACK_RULES:
         assert run_stack(rule, stack) == [], rule
+
+
+def test_invoke_access_with_a_function_arn_full_of_wildcards() -> None:
+    """Issue 12, item 10: ``function:`` + 34 x ``*a`` + ``b`` as the task's ARN and as the grant's resource
+    (the program grants exactly the task's ARN) made the wildcard match exponential. Out of process, with a
+    generous timeout, so that a regression fails instead of hanging the suite."""
+    out = run_bounded(
+        "from test_policy_stack import LAMBDA_TASK, ROLE_POLICY_TYPE, grant, lambda_stack, run_stack, variant\n"
+        "arn = 'arn:aws:lambda:us-east-1:123456789012:function:' + '*a' * 34 + 'b'\n"
+        "def stack(resource, qualifier=None):\n"
+        "    task = variant(LAMBDA_TASK, {'taskArn': arn})\n"
+        "    if qualifier:\n"
+        "        task['taskInvocationParameters'] = {'lambdaParameters': {'qualifier': qualifier}}\n"
+        "    return lambda_stack(task, (ROLE_POLICY_TYPE, 'invoke', grant('lambda:InvokeFunction', resource),\n"
+        "                               {'role': ['role']}))\n"
+        "print(len(run_stack('stack-invoke-access', stack(arn))),\n"
+        "      len(run_stack('stack-invoke-access', stack(arn + ':live', 'live'))),\n"
+        "      len(run_stack('stack-invoke-access', stack(arn[:-1] + 'c'))))\n",
+        timeout=60)
+    assert out.split() == ["0", "0", "1"]
+
+
+# --- work grows linearly with the stack (issue 12, item 15) --------------------------------------------------
+
+def deployed_targets(count: int) -> StackBuilder:
+    """The deployed lab with ``count`` more targets, each with a task naming it by its ID (links by value)."""
+    stack = deployed_stack()
+    for index in range(count):
+        target_id = f"e32eecb2-646c-4f4b-8ed1-{index:012d}"
+        stack.add(TARGET_TYPE, f"target-{index}", {**TARGET, "id": target_id, "name": f"t{index}"})
+        stack.add(TASK_TYPE, f"task-{index}", variant(TASK, {
+            "name": f"task{index}", "targets": [{"key": "WindowTargetIds", "values": [target_id]}]}))
+    return stack
+
+
+def lambda_tasks(count: int) -> StackBuilder:
+    """The deployed lab with ``count`` Lambda tasks, each invoking its own function, and the role's one inline
+    policy granting every function (and its qualified ARNs), as the program writes it."""
+    functions = [f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:rotate-{index}" for index in range(count)]
+    stack = deployed_stack().add(ROLE_POLICY_TYPE, "invoke", {"role": ROLE_NAME, "policy": json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "lambda:InvokeFunction",
+                                                "Resource": sorted(functions + [f"{f}:*" for f in functions])}]})})
+    for index, function in enumerate(functions):
+        stack.add(TASK_TYPE, f"rotate-{index}", variant(LAMBDA_TASK, {"taskArn": function, "windowId": WINDOW_ID}))
+    return stack
+
+
+@pytest.mark.parametrize("build", [deployed_targets, lambda_tasks], ids=["targets-by-id", "lambda-tasks"])
+def test_stack_rules_do_linear_work(build: Callable[[int], StackBuilder], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Looking a window, target or role up, or a grant, for every task and target scanned the stack each time:
+    41 s for 10,000 targets. Twice the resources must cost about twice the work."""
+    small, large = (stack_work(build(n).build(), STACK_RULES, monkeypatch) for n in (200, 400))
+    assert large <= 2.2 * small, (small, large)

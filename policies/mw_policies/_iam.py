@@ -1,7 +1,10 @@
 """IAM policy documents: statements, wildcard matching of actions and ARNs, condition keys.
 
-IAM matches actions case-insensitively and resources case-sensitively, both with the ``*`` and ``?``
-wildcards (IAM User Guide, "IAM JSON policy elements: Action / Resource"); condition keys are
+IAM matches actions case-insensitively and resources case-sensitively, both with the ``*`` (any run of
+characters) and ``?`` (one character) wildcards (IAM User Guide, "IAM JSON policy elements: Action / Resource",
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html "Using wildcards in
+resource ARNs"). Patterns come from the stack (a task's function ARN is copied into its grant), so matching
+must stay polynomial whatever they hold: see :class:`_Glob`. Condition keys are
 case-insensitive, and an operator ending in ``IfExists`` also passes when the key is absent, so it does
 not count as a guard here.
 """
@@ -10,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from ._props import UNKNOWN, contains_unknown, parse_json
@@ -50,6 +53,15 @@ class Statement:
         if self.not_actions is not None:
             return not any(action_matches(pattern, action) for pattern in self.not_actions)
         return False
+
+    @cached_property
+    def _resource_index(self) -> _PatternIndex:
+        return _PatternIndex(self.resources or ())
+
+    def resource_matches(self, arn: str) -> bool:
+        """Whether some pattern of Resource matches ``arn`` (:func:`arn_matches`), through an index built once:
+        a statement naming thousands of functions is not scanned once per task."""
+        return self._resource_index.matches(arn)
 
     def guard(self, key: str) -> tuple[str, ...] | None:
         """The values a condition requires for ``key`` (any operator but ``...IfExists``), or None."""
@@ -162,20 +174,86 @@ def _raw_statements(raw: Any) -> list[dict[str, Any]]:
     return [statements] if isinstance(statements, dict) else list(statements or [])
 
 
+@dataclass(frozen=True)
+class _Glob:
+    """A wildcard pattern cut at its ``*``: the pieces between stars, each a regex without quantifiers
+    (literal characters and ``.`` for ``?``), so one attempt to match a piece at one position takes at
+    most ``len(piece)`` steps and nothing ever backtracks into an earlier piece."""
+
+    pieces: tuple[re.Pattern[str], ...]
+    lengths: tuple[int, ...]
+
+    def matches(self, text: str) -> bool:
+        """Whether the whole of ``text`` matches: O(len(text) * len(pattern)) at worst, whatever the pattern.
+
+        ``P0*P1*...*Pk`` matches iff ``text`` starts with P0, ends with Pk (not overlapping P0), and P1 ...
+        Pk-1 occur in that order in between. Taking each middle piece at its leftmost occurrence after the
+        previous one is never worse than any other choice (it leaves the most room for the rest), so no
+        other placement needs trying: the regex ``.*a.*a...b`` tried them all, exponentially many.
+        """
+        if len(self.pieces) == 1:
+            return self.pieces[0].fullmatch(text) is not None
+        low, high = self.lengths[0], len(text) - self.lengths[-1]
+        if high < low or self.pieces[0].fullmatch(text, 0, low) is None:
+            return False
+        if self.pieces[-1].fullmatch(text, high) is None:
+            return False
+        position = low
+        for piece, length in zip(self.pieces[1:-1], self.lengths[1:-1], strict=True):
+            if length == 0:
+                continue  # "**"
+            found = piece.search(text, position, high)
+            if found is None:
+                return False
+            position = found.end()
+        return True
+
+
 @lru_cache(maxsize=1024)
-def _wildcard(pattern: str, ignore_case: bool) -> re.Pattern[str]:
-    parts = ("." if ch == "?" else ".*" if ch == "*" else re.escape(ch) for ch in pattern)
-    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL)
+def _glob(pattern: str, ignore_case: bool) -> _Glob:
+    # One regex character per pattern character (IGNORECASE never matches one character with two), so a
+    # piece matches exactly len(piece) characters; DOTALL: ``?`` matches any character, a newline too.
+    flags = re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL
+    pieces = pattern.split("*")
+    return _Glob(
+        tuple(re.compile("".join("." if ch == "?" else re.escape(ch) for ch in piece), flags) for piece in pieces),
+        tuple(len(piece) for piece in pieces),
+    )
 
 
 def action_matches(pattern: str, action: str) -> bool:
-    """IAM action matching: case-insensitive, ``*`` and ``?`` wildcards."""
-    return _wildcard(pattern, True).fullmatch(action) is not None
+    """IAM action matching: case-insensitive, ``*`` and ``?`` wildcards (time bounded: see :class:`_Glob`)."""
+    return _glob(pattern, True).matches(action)
 
 
 def arn_matches(pattern: str, arn: str) -> bool:
-    """IAM resource matching: case-sensitive, ``*`` and ``?`` wildcards."""
-    return _wildcard(pattern, False).fullmatch(arn) is not None
+    """IAM resource matching: case-sensitive, ``*`` and ``?`` wildcards (time bounded: see :class:`_Glob`)."""
+    return _glob(pattern, False).matches(arn)
+
+
+class _PatternIndex:
+    """Resource patterns for :func:`arn_matches` against many ARNs: the patterns without a wildcard in a set, the
+    others by their literal start (what comes before the first ``*`` or ``?``), so an ARN is tried only against
+    the patterns whose start it begins with, found with one lookup per distinct length of start."""
+
+    def __init__(self, patterns: tuple[str, ...]) -> None:
+        self.exact = frozenset(p for p in patterns if not has_wildcard(p))
+        self.by_start: dict[str, list[str]] = {}
+        for pattern in patterns:
+            if has_wildcard(pattern):
+                cut = min(i for i in (pattern.find("*"), pattern.find("?")) if i >= 0)
+                self.by_start.setdefault(pattern[:cut], []).append(pattern)
+        self.lengths = sorted({len(start) for start in self.by_start})
+
+    def matches(self, arn: str) -> bool:
+        if arn in self.exact:
+            return True
+        for length in self.lengths:
+            if length > len(arn):
+                break
+            if any(arn_matches(p, arn) for p in self.by_start.get(arn[:length], ())):
+                return True
+        return False
 
 
 def has_wildcard(value: str) -> bool:

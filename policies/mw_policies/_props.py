@@ -122,6 +122,17 @@ def message(who: str, what: str, fix: str) -> str:
     return f"{who}: {what}. Fix: {fix}"
 
 
+# The attribute on a report_violation callback that reports at advisory level (set by the pack's servicer).
+ADVISORY_REPORT = "advisory"
+
+
+def advisory(report_violation: Any) -> Any:
+    """The callback for a rule's notes about itself (e.g. a check cut short): advisory whatever the rule's
+    level, so that such a note never fails a plan. The pack's servicer provides it; under another servicer
+    (pulumi-policy's own, or a test calling the rule) it is ``report_violation``, at the rule's level."""
+    return getattr(report_violation, ADVISORY_REPORT, report_violation)
+
+
 def limit_problem(limit: Limit, field: str, value: Any) -> str | None:
     """``field: <why AWS rejects value>``, or None when the value is within ``limit`` (or unknown)."""
     if value is UNKNOWN:

@@ -8,6 +8,12 @@ pack's 45 resource rules that is about 3 ms per resource, of which the rules the
 at once). Levels, messages, their order, "not applicable" and "can't run during preview" results are
 pulumi-policy's own (``tests/test_policy_servicer.py`` compares both on the same requests).
 
+Where pulumi-policy fails, this servicer answers: it reads properties with :func:`struct_to_python`, so a NaN
+or infinite number (which ``json_format`` refuses, failing the whole call with gRPC UNKNOWN) reaches the
+rules as a float, in ``Analyze``, ``AnalyzeStack``, provider properties and ``Remediate``. And it hands each
+rule's ``report_violation`` an ``advisory`` twin (:func:`mw_policies._props.advisory`) for notes such as
+"check cut short", which must not fail a plan whatever the rule's level.
+
 :func:`install` makes ``PolicyPack`` serve with it. It relies on pulumi-policy's private servicer (its
 helpers and the stack tags it keeps); if those are not there, the pack keeps pulumi-policy's servicer
 and says so on stderr, which the Pulumi engine logs.
@@ -21,10 +27,11 @@ import sys
 from inspect import isawaitable
 from typing import Any
 
-from google.protobuf import json_format
+from google.protobuf import struct_pb2
 from pulumi.runtime.proto import analyzer_pb2 as proto
 from pulumi_policy import (
     EnforcementLevel,
+    PolicyProviderResource,
     PolicyResource,
     ResourceValidationArgs,
     ResourceValidationPolicy,
@@ -35,6 +42,8 @@ from pulumi_policy import policy as _policy
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
+from ._props import ADVISORY_REPORT
+
 _STOCK: Any = getattr(_policy, "_PolicyAnalyzerServicer", None)
 _NOT_APPLICABLE: Any = getattr(_policy, "_NotApplicableError", None)
 # What Servicer uses of the stock servicer besides its public gRPC methods.
@@ -43,6 +52,34 @@ _HELPERS = ("_configure_runtime_settings", "_get_enforcement_level", "_create_re
 _STACK_TAGS = "_PolicyAnalyzerServicer__stack_tags"
 # What pulumi-policy derives its runtime settings and config from (pulumi.runtime.get_config_env, Settings).
 _RUNTIME_ENV = ("PULUMI_CONFIG", "PULUMI_PROJECT", "PULUMI_STACK", "PULUMI_DRY_RUN", "PULUMI_ORGANIZATION")
+
+
+def _value(value: struct_pb2.Value) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind == "number_value":
+        return value.number_value
+    if kind == "string_value":
+        return value.string_value
+    if kind == "bool_value":
+        return value.bool_value
+    if kind == "struct_value":
+        return struct_to_python(value.struct_value)
+    if kind == "list_value":
+        return [_value(item) for item in value.list_value.values]
+    return None  # null_value, or no kind set (json_format reads both as None)
+
+
+def struct_to_python(message: struct_pb2.Struct) -> dict[str, Any]:
+    """A protobuf Struct as ``json_format.MessageToDict`` returns it (same keys in the same order, numbers
+    as floats), except that NaN and infinite numbers stay floats instead of failing the whole call.
+
+    pulumi-policy reads properties with ``MessageToDict``, which raises ValueError on a NaN or infinite
+    ``number_value`` ("Fail to serialize NaN for Value.number_value": protobuf's JSON mapping has no such
+    number), so a single one anywhere made Analyze and AnalyzeStack fail with gRPC UNKNOWN. Here the resource
+    is analysed: rules that expect a number report the value (AWS rejects it), the others ignore it.
+    """
+    fields = message.fields
+    return {key: _value(fields[key]) for key in fields}
 
 
 def _stock_usable() -> bool:
@@ -86,8 +123,27 @@ class Servicer(_STOCK if _stock_usable() else object):  # type: ignore[misc]
 
     def _resource(self, message: Any) -> tuple[Any, Any, Any]:
         """(properties, options, provider) of an AnalyzeRequest or AnalyzerResource, as pulumi-policy reads them."""
-        props = unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(message.properties)))
+        props = unknown_checking_proxy(deserialize_properties(struct_to_python(message.properties)))
         return props, self._get_resource_options(message), self._get_provider_resource(message)
+
+    def _get_provider_resource(self, request: Any) -> PolicyProviderResource | None:
+        # pulumi-policy's, reading the provider's properties with struct_to_python (NaN-safe).
+        if not request.HasField("provider"):
+            return None
+        provider = request.provider
+        props = unknown_checking_proxy(deserialize_properties(struct_to_python(provider.properties)))
+        return PolicyProviderResource(provider.type, props, provider.urn, provider.name)
+
+    def Remediate(self, request: Any, context: Any) -> Any:
+        # pulumi-policy reads the properties before looking for a policy to run, so a NaN fails the call
+        # even though no rule of this pack remediates: with none at the remediate level the answer is empty,
+        # as pulumi-policy's is.
+        if not self._shared_work:
+            return super().Remediate(request, context)
+        self._configure_runtime_settings()
+        if all(self._get_enforcement_level(p) != EnforcementLevel.REMEDIATE for p in self._resource_policies):
+            return proto.RemediateResponse()
+        return super().Remediate(request, context)
 
     def Analyze(self, request: Any, context: Any) -> Any:
         if not self._shared_work:
@@ -148,6 +204,9 @@ class Servicer(_STOCK if _stock_usable() else object):  # type: ignore[misc]
         """Call the policy's validate as pulumi-policy does, recording what it reports in ``response``."""
         report = self._create_report_violation(response, policy.name, policy.description, self._level(policy),
                                                policy.severity)
+        # For the rule's notes about itself (mw_policies._props.advisory): never a mandatory failure.
+        setattr(report, ADVISORY_REPORT, self._create_report_violation(
+            response, policy.name, policy.description, EnforcementLevel.ADVISORY, policy.severity))
         try:
             result = policy.validate(args, report)
             if isawaitable(result):

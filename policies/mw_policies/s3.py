@@ -271,7 +271,15 @@ def _s3_bucket_retention(args: ResourceValidationArgs, report_violation: ReportV
         for expiration in _expirations(rule):
             if not isinstance(expiration, dict):
                 continue
-            days, date = whole(expiration.get("days")), expiration.get("date")
+            raw_days, date = expiration.get("days"), expiration.get("date")
+            days = whole(raw_days)
+            if days is None and isinstance(raw_days, (int, float)) and not isinstance(raw_days, bool):
+                # 2.5, NaN or Infinity: S3 takes a whole number of days (a NaN reaches the pack as a float).
+                report_violation(message(
+                    who,
+                    f"rules[{index}].expiration.days: expected a whole number of days, got {show(raw_days)}",
+                    f"set expiration.days to a whole number, at least {minimum} (outputBucket.expirationDays)",
+                ))
             if days is not None and 0 < days < minimum:
                 report_violation(message(
                     who,
@@ -336,13 +344,21 @@ def _bucket_name(stack: Stack, bucket: PolicyResource) -> Any:
 
 def _configurations(stack: Stack, bucket: PolicyResource, resource_type: str) -> tuple[list[PolicyResource], bool]:
     """The resources of ``resource_type`` that configure ``bucket``, and whether some could not be placed."""
-    found, unsure = [], False
+    by_bucket, unsure = stack.memo(("configurations", resource_type), lambda: _placed(stack, resource_type))
+    return by_bucket.get(bucket.urn, []), unsure
+
+
+def _placed(stack: Stack, resource_type: str) -> tuple[dict[str, list[PolicyResource]], bool]:
+    """Every resource of ``resource_type`` by the URN of the bucket it configures (each linked once, not once
+    per bucket), and whether some could not be placed."""
+    by_bucket: dict[str, list[PolicyResource]] = {}
+    unsure = False
     for item in stack.of_type(resource_type):
         link = stack.linked(item, "bucket", BUCKET, keys=("id", "bucket"))
-        if link.resource is not None and link.resource.urn == bucket.urn:
-            found.append(item)
+        if link.resource is not None:
+            by_bucket.setdefault(link.resource.urn, []).append(item)
         unsure = unsure or link.status == "unknown"
-    return found, unsure
+    return by_bucket, unsure
 
 
 def _stack_bucket_safeguards(args: StackValidationArgs, report_violation: ReportViolation) -> None:

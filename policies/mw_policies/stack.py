@@ -248,6 +248,13 @@ def _target_name(stack: Stack, task: PolicyResource, segment: str, resource_type
     return UNKNOWN, UNKNOWN
 
 
+def _grants_on(statement: _iam.Statement, arn: Any, name: str, segment: str) -> bool:
+    """Whether one of the statement's resources covers the invoked ARN (or, unknown, the resource's name)."""
+    if isinstance(arn, str):
+        return statement.resource_matches(arn)  # indexed: one statement may name every function of the stack
+    return any(_covers(r, arn, name, segment) for r in statement.resources or ())
+
+
 def _covers(pattern: str, arn: Any, name: str, segment: str) -> bool:
     if isinstance(arn, str):
         return _iam.arn_matches(pattern, arn)
@@ -278,8 +285,7 @@ def _stack_invoke_access(args: StackValidationArgs, report_violation: ReportViol
             continue  # no role of this stack to read grants from (stack-task-service-role reports it)
         grants, unsure = stack.role_documents(role)
         granted = any(
-            statement.grants(action)
-            and any(_covers(r, target, name, segment) for r in statement.resources or () for target in invoked)
+            statement.grants(action) and any(_grants_on(statement, target, name, segment) for target in invoked)
             for _, document in grants
             for statement in document.statements
         )

@@ -223,7 +223,12 @@ def _window_active_period(args: ResourceValidationArgs, report_violation: Report
                                      f"set {field} to an ISO-8601 timestamp such as 2025-01-31T02:00:00Z"))
             continue
         moment, error = _timestamp(value, field)
-        if error is not None:
+        if isinstance(error, schedule.ScheduleRangeError):
+            report_violation(message(
+                _who(args), f"{field} {show(value)} is out of range (allowed: {error.allowed})",
+                f"set {field} to a time from 1970 to 2199, the years AWS schedules in",
+            ))
+        elif error is not None:
             report_violation(message(
                 _who(args),
                 f"{field} {show(value)} is not an ISO-8601 extended timestamp (allowed: {error.allowed})",

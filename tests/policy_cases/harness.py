@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -292,3 +295,51 @@ def assert_violations(found: list[Violation], rule: str, env: str, expect: Itera
     text = "\n".join(v.message for v in found)
     for fragment in expect:
         assert fragment in text, f"{fragment!r} not in:\n{text}"
+
+
+# --- bounded runs --------------------------------------------------------------------------------
+
+def run_bounded(code: str, *, timeout: float = 60) -> str:
+    """Run ``code`` in a fresh interpreter with the pack and the test helpers importable; its stdout.
+
+    For inputs that used to take exponential or quadratic time: a hang or a blow-up becomes a test failure
+    after ``timeout`` seconds (generous: the fixed code takes a fraction of that) instead of a stuck suite.
+    """
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "policies"), str(ROOT / "tests")])}
+    try:
+        done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"not finished within {timeout} s") from None
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def stack_work(resources: list[PolicyResource], rules: Iterable[str], monkeypatch: Any) -> int:
+    """The work of running stack ``rules`` over ``resources``, counted without a clock: property reads,
+    resources handed out by type (each is then looked at) and wildcard matches. ``monkeypatch`` is pytest's."""
+    from mw_policies import _iam, _stack
+
+    counted = {"work": 0}
+    props, of_type, matches = _stack.Stack.props, _stack.Stack.of_type, _iam.arn_matches
+
+    def counting_props(self: Any, resource: PolicyResource) -> Any:
+        counted["work"] += 1
+        return props(self, resource)
+
+    def counting_of_type(self: Any, resource_type: str) -> Any:
+        found = of_type(self, resource_type)
+        counted["work"] += len(found)
+        return found
+
+    def counting_matches(pattern: str, arn: str) -> bool:
+        counted["work"] += 1
+        return matches(pattern, arn)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(_stack.Stack, "props", counting_props)
+        patch.setattr(_stack.Stack, "of_type", counting_of_type)
+        patch.setattr(_iam, "arn_matches", counting_matches)
+        for rule in rules:
+            run_stack(rule, resources)
+    return counted["work"]
