@@ -61,8 +61,8 @@ class PassRolePolicy(pulumi.ComponentResource):
     """Lets its holders pass the maintenance window service role to Systems Manager.
 
     Creates an ``aws.iam.Policy`` with ``iam:PassRole`` on exactly ``role_arn``, conditioned on
-    ``iam:PassedToService = ssm.amazonaws.com``, plus ``iam:ListRoles`` on the account's roles so the
-    console can offer the role; then one ``aws.iam.GroupPolicyAttachment``,
+    ``iam:PassedToService = ssm.amazonaws.com``, plus ``iam:ListRoles`` (which AWS authorizes on ``*`` only)
+    so the console can offer the role; then one ``aws.iam.GroupPolicyAttachment``,
     ``aws.iam.UserPolicyAttachment`` or ``aws.iam.RolePolicyAttachment`` per holder, named
     ``<name>-group-<group>`` and so on.
 
@@ -111,13 +111,9 @@ def pass_role_policy(role_arn: str) -> dict[str, Any]:
         "Resource": role_arn,
         "Condition": {"StringEquals": {"iam:PassedToService": SSM_SERVICE}},
     }]
-    account = iam_policy.account_of(role_arn)
-    if account:
-        # AWS's maintenance-window permissions guide scopes the console's role listing to the account's roles.
-        statements.append({
-            "Sid": "ListRolesForConsole",
-            "Effect": "Allow",
-            "Action": "iam:ListRoles",
-            "Resource": f"arn:{iam_policy.partition_of(role_arn)}:iam::{account}:role/",
-        })
+    # iam:ListRoles supports no resource-level permissions: the Service Authorization Reference lists no
+    # resource type for it ("List" access level), so only "*" matches; a statement naming a role path never
+    # applies and the console could not list roles. Listing reveals names and trust policies, not access.
+    # https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html
+    statements.append({"Sid": "ListRolesForConsole", "Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*"})
     return {"Version": "2012-10-17", "Statement": statements}

@@ -1,7 +1,12 @@
 """The ``mw`` command: ``mw plan``, ``mw schedule``, ``mw history``.
 
-Exit status: 0 on success (a plan with advisory violations only included), 1 when a plan has a
-mandatory violation, 2 on a user's mistake (bad config, bad arguments), printed without a traceback.
+Exit status, the same for every command:
+
+- 0: success (a plan with advisory violations only included);
+- 1: a plan has a mandatory violation;
+- 2: a user's mistake (bad config, bad arguments, an AWS error the user can act on), printed without a traceback;
+- 3: an internal failure (a bug in ``mw`` or the policy pack crashing), printed with its traceback, so that CI
+  can tell a crash from a policy failure.
 """
 
 from __future__ import annotations
@@ -9,11 +14,17 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 
 from mw.errors import MWError
 
 Handler = Callable[[argparse.Namespace], int]
+
+EXIT_OK = 0
+EXIT_MANDATORY = 1
+EXIT_USER_ERROR = 2
+EXIT_INTERNAL = 3
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -27,6 +38,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return err.exit_code
     except KeyboardInterrupt:
         return 130
+    except Exception:  # anything else is a bug: keep the traceback for the report, but exit apart from a verdict
+        traceback.print_exc()
+        print("internal error: this is a bug in maintenance-windows, not in your stack; please report it with "
+              "the traceback above", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -12,7 +12,7 @@ import contextlib
 import json
 import sys
 import threading
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,6 +42,41 @@ class Violation:
     message: str
 
 
+@dataclass(frozen=True)
+class PolicyConfigReport:
+    """Which policy config a plan used, and where each rule's level came from.
+
+    ``path`` is the config file (None without one); ``levels`` maps each rule to ``(level, source)``,
+    where ``source`` is ``"config"`` when the file set the level (by name or through ``all``) and
+    ``"pack default"`` otherwise.
+    """
+
+    path: str | None
+    searched: str
+    levels: dict[str, tuple[str, str]]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "searched": self.searched,
+                "levels": {name: {"level": level, "from": source} for name, (level, source) in self.levels.items()}}
+
+    def summary(self) -> list[str]:
+        """The lines ``mw plan`` prints about the policy config."""
+        defaults = sorted(name for name, (_, source) in self.levels.items() if source == "pack default")
+        counts = Counter(level for level, _ in self.levels.values())
+        tally = ", ".join(f"{counts[level]} {level}" for level in _LEVELS if counts[level])
+        if self.path is None:
+            return [f"Policy config: none ({self.searched} does not exist); all {len(self.levels)} rules at the "
+                    f"pack's default levels ({tally})"]
+        set_here = len(self.levels) - len(defaults)
+        lines = [f"Policy config: {self.path} ({set_here} of {len(self.levels)} rules set there; {tally})"]
+        if defaults:
+            lines.append(f"    at the pack's default level: {', '.join(defaults)}")
+        return lines
+
+
+_LEVELS = ("mandatory", "advisory", "remediate", "disabled")
+
+
 @dataclass
 class Plan:
     """What ``mw plan`` found for one stack."""
@@ -51,6 +86,15 @@ class Plan:
     violations: list[Violation] = field(default_factory=list)
     openings: dict[str, list[Any]] = field(default_factory=dict)
     policies_checked: bool = True
+    policy_config: PolicyConfigReport | None = None
+
+    @property
+    def warnings(self) -> list[str]:
+        """Things that are valid but probably not what the user meant."""
+        if any(r.type == WINDOW_TYPE for r in self.run.resources):
+            return []
+        return [f"stack {self.stack!r} has no maintenance windows: only the service role and the PassRole "
+                f"policy would be created (add windows under 'maintenance-windows:windows')"]
 
     @property
     def depth(self) -> int:
@@ -91,6 +135,8 @@ class Plan:
                            for v in self.violations],
             "summary": {"resources": len(resources), "depth": self.depth, "mandatory": self.count("mandatory"),
                         "advisory": self.count("advisory")},
+            "warnings": self.warnings,
+            "policyConfig": self.policy_config.to_json() if self.policy_config is not None else None,
         }
 
 
@@ -112,7 +158,9 @@ def plan(stack: str, *, project_dir: Path | None = None, policy_config: Path | N
     root = project_dir or find_project()
     config = load_stack_file(root / f"Pulumi.{stack}.yaml")
     pack_dir = root / "policies"
+    searched = policy_config or root / "policies" / "config" / f"{stack}.json"
     pack_config = _policy_config(root, stack, policy_config)
+    report: PolicyConfigReport | None = None
     if policies:
         from concurrent.futures import ThreadPoolExecutor
 
@@ -134,6 +182,7 @@ def plan(stack: str, *, project_dir: Path | None = None, policy_config: Path | N
                         started.result()
                     raise
                 started.result()
+            report = _report(pack, pack_config, _shown(root, searched))
             found = _analyze(run, pack, new_pack)
         finally:
             pack.close()
@@ -142,7 +191,7 @@ def plan(stack: str, *, project_dir: Path | None = None, policy_config: Path | N
         run = run_program(root, project=PROJECT, stack=stack, config=config)
         violations = []
     result = Plan(stack, run, sorted(violations, key=lambda v: (v.level != "mandatory", v.policy, v.urn)),
-                  policies_checked=policies)
+                  policies_checked=policies, policy_config=report)
     result.openings = _openings(run, now or datetime.now(UTC))
     return result
 
@@ -195,6 +244,28 @@ def _policy_config(root: Path, stack: str, given: Path | None) -> Path | None:
     return path
 
 
+def _shown(root: Path, path: Path) -> str:
+    """``path`` relative to the project when it is inside it, as users wrote it."""
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _report(pack: Any, config_path: Path | None, searched: str) -> PolicyConfigReport:
+    """Each rule's effective level (what the pack was configured with) and whether the file set it."""
+    from mw._analyzer import load_policy_config
+
+    given = load_policy_config(config_path) or {}
+    everything = "all" in given and given["all"].enforcement_level is not None
+    levels = {}
+    for name, effective in sorted(pack.effective_config.items()):
+        entry = given.get(name)
+        from_file = everything or (entry is not None and entry.enforcement_level is not None)
+        levels[name] = (effective.enforcement_level or "advisory", "config" if from_file else "pack default")
+    return PolicyConfigReport(searched if config_path is not None else None, searched, levels)
+
+
 def _openings(run: ProgramRun, now: datetime) -> dict[str, list[Any]]:
     """The next openings of each window, by window name; a schedule that cannot be read gets none."""
     from mw import schedule
@@ -227,13 +298,15 @@ def _all_dependencies(r: RegisteredResource) -> list[str]:
 
 def render(result: Plan) -> str:
     """The plan as a ``pulumi preview`` user expects to read it."""
-    lines = [f"Previewing stack '{result.stack}' offline (engine stand-in; nothing is deployed)", "",
-             f"     {'Type':<50} Name"]
     resources = result.resources()
     by_urn = {r.urn: r for r in resources}
-    for r in resources:
-        prefix = _tree_prefix(r, by_urn, resources)
-        lines.append(f" +   {prefix + _display_type(r.type):<50} {r.name}")
+    column = [_tree_prefix(r, by_urn, resources) + _display_type(r.type) for r in resources]
+    # As wide as the longest type in the tree (at least 50), so that names line up and nothing overflows.
+    width = max([50, *(len(c) + 1 for c in column)])
+    lines = [f"Previewing stack '{result.stack}' offline (engine stand-in; nothing is deployed)", "",
+             f"     {'Type':<{width}} Name"]
+    for r, shown in zip(resources, column, strict=True):
+        lines.append(f" +   {shown:<{width}} {r.name}")
         for detail in _details(r, by_urn):
             lines.append(f"     {_continuation(r, by_urn, resources)}    {detail}")
     lines += ["", "Resources:", f"    + {len(resources)} to create", "",
@@ -248,6 +321,9 @@ def render(result: Plan) -> str:
                 lines.append(f"        {o.opens.isoformat()}  stops starting tasks {o.stops_starting.isoformat()}"
                              f"  closes {o.closes.isoformat()}")
     lines.append("")
+    lines.extend(f"warning: {w}" for w in result.warnings)
+    if result.policy_config is not None:
+        lines.extend(result.policy_config.summary())
     if not result.policies_checked:
         lines.append("Policies: not checked (--no-policy)")
     elif not result.violations:

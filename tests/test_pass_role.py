@@ -18,14 +18,23 @@ def test_policy_document_never_grants_pass_role_on_a_wildcard():
     assert document["Statement"] == [
         {"Sid": "PassMaintenanceWindowRole", "Effect": "Allow", "Action": "iam:PassRole", "Resource": ROLE_ARN,
          "Condition": {"StringEquals": {"iam:PassedToService": "ssm.amazonaws.com"}}},
-        {"Sid": "ListRolesForConsole", "Effect": "Allow", "Action": "iam:ListRoles",
-         "Resource": "arn:aws:iam::123456789012:role/"},
+        {"Sid": "ListRolesForConsole", "Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*"},
     ]
 
 
-def test_partition_follows_the_role():
-    document = pass_role_policy("arn:aws-cn:iam::123456789012:role/MwRole")
-    assert document["Statement"][1]["Resource"] == "arn:aws-cn:iam::123456789012:role/"
+# The Service Authorization Reference (IAM): the resource types each granted action can be scoped to.
+# ListRoles has none, so a statement naming a role path would never match; PassRole takes a role ARN.
+RESOURCE_LEVEL = {"iam:PassRole": "role", "iam:ListRoles": None}
+
+
+@pytest.mark.parametrize("role_arn", [ROLE_ARN, "arn:aws-cn:iam::123456789012:role/MwRole",
+                                      "arn:aws-us-gov:iam::123456789012:role/ops/MwRole"])
+def test_each_statement_is_scoped_as_far_as_its_action_allows(role_arn):
+    for statement in pass_role_policy(role_arn)["Statement"]:
+        if RESOURCE_LEVEL[statement["Action"]] is None:
+            assert statement["Resource"] == "*"
+        else:
+            assert statement["Resource"] == role_arn
 
 
 def test_attachments_for_groups_users_and_roles(mocks):

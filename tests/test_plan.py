@@ -31,7 +31,9 @@ def test_json_shape(capsys):
     code, out, _ = run_cli(capsys, "plan", "--stack", "dev", "--project-dir", str(ROOT), "--json")
     document = json.loads(out)
     assert code == 0
-    assert set(document) == {"stack", "resources", "violations", "summary"}
+    assert set(document) == {"stack", "resources", "violations", "summary", "warnings", "policyConfig"}
+    assert document["warnings"] == []
+    assert document["policyConfig"]["path"] == "policies/config/dev.json"
     assert document["stack"] == "dev"
     assert set(document["summary"]) == {"resources", "depth", "mandatory", "advisory"}
     assert document["summary"]["resources"] == len(document["resources"]) == 11
@@ -158,3 +160,85 @@ def test_a_config_error_in_a_config_too_large_for_the_environment_is_reported(ca
         code, _, err = run_cli(capsys, "plan", "--project-dir", str(project), *extra)
         assert code == 2, err
         assert "windows[0].description: " in err and "Traceback" not in err
+
+
+def test_a_stack_without_windows_says_so(capsys, project):
+    (project / "Pulumi.bare.yaml").write_text("config:\n  aws:region: us-east-1\n", encoding="utf-8")
+    code, out, _ = run_cli(capsys, "plan", "--stack", "bare", "--project-dir", str(project))
+    assert code == 0
+    assert "warning: stack 'bare' has no maintenance windows" in out
+    code, out, _ = run_cli(capsys, "plan", "--stack", "bare", "--project-dir", str(project), "--json")
+    assert json.loads(out)["warnings"] == [
+        "stack 'bare' has no maintenance windows: only the service role and the PassRole policy would be created "
+        "(add windows under 'maintenance-windows:windows')"]
+
+
+def test_the_plan_names_the_policy_config_and_where_each_level_came_from(capsys, project):
+    code, out, _ = run_cli(capsys, "plan", "--stack", "prod", "--project-dir", str(project))
+    assert "Policy config: policies/config/prod.json (52 of 52 rules set there;" in out
+    # Without a file of its own, a stack gets the pack's defaults, and the plan says so.
+    (project / "policies" / "config" / "prod.json").unlink()
+    code, out, _ = run_cli(capsys, "plan", "--stack", "prod", "--project-dir", str(project), "--json")
+    report = json.loads(out)["policyConfig"]
+    assert report["path"] is None and report["searched"] == "policies/config/prod.json"
+    assert {entry["from"] for entry in report["levels"].values()} == {"pack default"}
+    assert report["levels"]["window-duration"] == {"level": "mandatory", "from": "pack default"}
+    code, out, _ = run_cli(capsys, "plan", "--stack", "prod", "--project-dir", str(project))
+    assert code == 0
+    assert "Policy config: none (policies/config/prod.json does not exist); all 52 rules at the pack's default " \
+           "levels" in out
+
+
+def test_a_partial_policy_config_lists_the_rules_left_at_their_defaults(capsys, project, tmp_path_factory):
+    partial = tmp_path_factory.mktemp("elsewhere") / "partial.json"
+    partial.write_text(json.dumps({"task-rate-control": "advisory", "window-task-time": {"minimumTaskHours": 1}}))
+    code, out, _ = run_cli(capsys, "plan", "--stack", "dev", "--project-dir", str(project), "--json",
+                           "--policy-config", str(partial))
+    levels = json.loads(out)["policyConfig"]["levels"]
+    assert levels["task-rate-control"] == {"level": "advisory", "from": "config"}
+    # Properties without a level leave the level at the pack's default.
+    assert levels["window-task-time"]["from"] == "pack default"
+    code, out, _ = run_cli(capsys, "plan", "--stack", "dev", "--project-dir", str(project),
+                           "--policy-config", str(partial))
+    assert code == 1  # the rules left at the pack defaults are mandatory: the lab trusts ec2 and sns
+    assert f"Policy config: {partial} (1 of 52 rules set there;" in out
+    assert "    at the pack's default level: cloudwatch-log-retention, " in out
+
+
+def test_an_all_entry_sets_every_level(capsys, project, tmp_path):
+    every = tmp_path / "all.json"
+    every.write_text(json.dumps({"all": "advisory"}))
+    code, out, _ = run_cli(capsys, "plan", "--stack", "dev", "--project-dir", str(project), "--json",
+                           "--policy-config", str(every))
+    assert code == 0
+    levels = json.loads(out)["policyConfig"]["levels"]
+    assert {(e["level"], e["from"]) for e in levels.values()} == {("advisory", "config")}
+
+
+def test_no_policy_has_no_policy_config(capsys):
+    code, out, _ = run_cli(capsys, "plan", "--project-dir", str(ROOT), "--no-policy", "--json")
+    assert code == 0
+    assert json.loads(out)["policyConfig"] is None
+
+
+def test_long_type_names_keep_the_name_column_aligned(capsys):
+    code, out, _ = run_cli(capsys, "plan", "--stack", "prod", "--project-dir", str(ROOT), "--no-policy")
+    assert code == 0
+    rows = [line for line in out.splitlines() if line.startswith(" +   ")]
+    header = next(line for line in out.splitlines() if line.lstrip().startswith("Type "))
+    column = header.index("Name")
+    assert any("BucketServerSideEncryptionConfiguration" in row for row in rows)
+    for row in rows:
+        # Every name starts in the Name column, after at least one space.
+        assert row[column - 1] == " " and row[column] != " ", row
+
+
+def test_an_internal_failure_exits_3_apart_from_a_verdict(capsys, monkeypatch):
+    def crash(*args, **kwargs):
+        raise RuntimeError("the pack died")
+
+    monkeypatch.setattr(planning, "plan", crash)
+    code, out, err = run_cli(capsys, "plan", "--project-dir", str(ROOT))
+    assert code == 3
+    assert out == ""
+    assert "RuntimeError: the pack died" in err and "internal error: this is a bug in maintenance-windows" in err

@@ -41,12 +41,10 @@ aws.iam.RolePolicyAttachment(
 
 
 def pass_role_document(arn: str) -> str:
-    parts = arn.split(":")
     return dumps({"Version": "2012-10-17", "Statement": [
         {"Sid": "PassMaintenanceWindowRole", "Effect": "Allow", "Action": "iam:PassRole", "Resource": arn,
          "Condition": {"StringEquals": {"iam:PassedToService": "ssm.amazonaws.com"}}},
-        {"Sid": "ListRolesForConsole", "Effect": "Allow", "Action": "iam:ListRoles",
-         "Resource": f"arn:{parts[1]}:iam::{parts[4]}:role/"}]})
+        {"Sid": "ListRolesForConsole", "Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*"}]})
 
 
 policy = aws.iam.Policy(

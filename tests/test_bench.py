@@ -1,0 +1,97 @@
+"""``benchmarks/bench.py``: verdicts only for what a run measured, and results written only when asked."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks import bench
+
+
+def plans(*sizes: int) -> list[bench.PlanFigures]:
+    out = [bench.PlanFigures("dev", None, runs=1, wall_s=0.9, resources=11, depth=3, mandatory=0, advisory=1)]
+    out += [bench.PlanFigures(f"bench{n}", n, runs=1, wall_s=0.01 * n + 1, resources=7 * n + 7, depth=3,
+                              mandatory=0, advisory=0) for n in sizes]
+    return out
+
+
+def overhead(*sizes: int) -> list[bench.Overhead]:
+    return [bench.Overhead(n, 7 * n, 7 * n, 0.1, 0.1, 1.1, 3, True) for n in sizes]
+
+
+def policy(resources: int) -> list[bench.PolicyFigures]:
+    return [bench.PolicyFigures("this pack", resources, 0.7, 0.1, 1)]
+
+
+def verdicts(targets: list[bench.Target]) -> dict[str, str]:
+    return {t.name: t.verdict for t in targets}
+
+
+def test_a_quick_run_reports_targets_it_did_not_measure_as_not_run():
+    targets = bench.evaluate(plans(1, 10), overhead(1, 10), policy(77), 0.3, 0.3, policy_windows=10)
+    assert verdicts(targets) == {
+        "program overhead vs flat, 100 windows": "not run",
+        "`mw plan`, 500 windows": "not run",
+        "`mw plan`, 100 windows": "not run",
+        "policy pack, Analyze per resource (100 windows)": "not run",
+        "deploy depth, any size": "PASS",
+        "`mw plan`, dev stack": "PASS",
+    }
+    assert "MISS" not in bench.render(bench.machine(), plans(1, 10), overhead(1, 10), policy(77), (0.3, 50.0), 0.3,
+                                      targets, bench.QUICK)
+
+
+def test_a_full_run_judges_every_target():
+    slow = plans(1, 10, 100, 500)
+    slow[-1].wall_s = 20.0
+    targets = bench.evaluate(slow, overhead(1, 10, 100), policy(708), 0.3, 0.3)
+    assert verdicts(targets)["`mw plan`, 500 windows"] == "MISS"
+    assert set(verdicts(targets).values()) == {"PASS", "MISS"}
+
+
+def test_a_failed_plan_is_a_miss_not_a_skip():
+    failed = plans(1, 10, 100, 500)
+    failed[-1].wall_s, failed[-1].error = None, "pack crashed"
+    targets = bench.evaluate(failed, overhead(1, 10, 100), policy(708), 0.3, 0.3)
+    target = next(t for t in targets if t.name == "`mw plan`, 500 windows")
+    assert (target.verdict, target.measured) == ("MISS", "failed (pack crashed)")
+
+
+@pytest.fixture
+def measured(monkeypatch, tmp_path):
+    """``bench.main`` with every measurement replaced by fixed figures, and results.json moved to tmp."""
+    results = tmp_path / "results.json"
+    monkeypatch.setattr(bench, "RESULTS", results)
+    monkeypatch.setattr(bench, "ROOT", tmp_path)
+    monkeypatch.setattr(bench, "make_project", lambda tmp, sizes: Path(bench.ROOT))
+    monkeypatch.setattr("mw.config.load_stack_file", lambda path: {})
+    monkeypatch.setattr(bench, "measure_floor", lambda repeats: (0.3, 50.0))
+    monkeypatch.setattr(bench, "measure_pack_startup", lambda project, config, repeats: 0.3)
+    monkeypatch.setattr(bench, "plan_once", lambda project, stack, *extra: (0.0, {}, None, ""))
+    monkeypatch.setattr(bench, "measure_plan", lambda project, stack, n, repeats, *extra: bench.PlanFigures(
+        stack, n, runs=1, wall_s=1.0, resources=11, depth=3, mandatory=0, advisory=0))
+    monkeypatch.setattr(bench, "measure_overhead", lambda project, configs, settings: (overhead(1, 10), None))
+    monkeypatch.setattr(bench, "measure_policy", lambda project, tmp, run, config, settings: policy(77))
+    return results
+
+
+@pytest.mark.parametrize("argv", [[], ["--quick"]])
+def test_a_run_leaves_results_json_alone_unless_asked(measured, argv):
+    assert bench.main(argv) == 0
+    assert not measured.exists()
+
+
+def test_a_quick_run_prints_not_run(measured, capsys):
+    assert bench.main(["--quick"]) == 0
+    assert "| `mw plan`, 500 windows | < 15 s | not run | not run |" in capsys.readouterr().out
+
+
+def test_save_writes_every_figure(measured, tmp_path):
+    assert bench.main(["--quick", "--save"]) == 0
+    saved = json.loads(measured.read_text(encoding="utf-8"))
+    assert {t["name"]: t["verdict"] for t in saved["targets"]}["`mw plan`, 100 windows"] == "not run"
+    elsewhere = tmp_path / "elsewhere.json"
+    assert bench.main(["--quick", "--save", str(elsewhere)]) == 0
+    assert json.loads(elsewhere.read_text(encoding="utf-8"))["plan"][0]["stack"] == "dev"
