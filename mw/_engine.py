@@ -789,6 +789,10 @@ def _in_fresh_thread(fn: Any) -> Any:
                 loop.run_until_complete(loop.shutdown_asyncgens())
                 loop.run_until_complete(loop.shutdown_default_executor())
             finally:
+                if "error" in outcome:
+                    # The SDK's futures of a failed run still hold the error the caller gets; without this,
+                    # each prints "Future exception was never retrieved" with a traceback when collected.
+                    loop.set_exception_handler(lambda _loop, _context: None)
                 asyncio.set_event_loop(None)
                 loop.close()
 

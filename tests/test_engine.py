@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
@@ -500,3 +501,14 @@ def test_every_aws_type_the_program_creates_is_in_the_table() -> None:
             found.add(cls.pulumi_type)  # set by the SDK's @pulumi.type_token
     assert len(found) >= 20
     assert sorted(found - set(_KINDS)) == []
+
+
+def test_a_failed_run_leaves_no_unretrieved_future_behind(tmp_path, caplog):
+    # The error reaches the caller; the SDK's futures that also hold it must not log it again when collected.
+    (tmp_path / "__main__.py").write_text(
+        "import pulumi_aws as aws\naws.sns.Topic('same')\naws.sns.Topic('same')\n")
+    for _ in range(3):
+        with pytest.raises(MWError, match="duplicate resource URN"):
+            run_program(tmp_path, project="p", stack="s", config={})
+    gc.collect()
+    assert not [r for r in caplog.records if "never retrieved" in r.getMessage()]
