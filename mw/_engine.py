@@ -48,6 +48,7 @@ from typing import Any
 
 from google.protobuf import struct_pb2
 
+from mw import arns
 from mw.errors import MWError
 from mw.limits import describe_value
 
@@ -220,25 +221,13 @@ def _type_parts(token: str) -> tuple[str, str, str]:
     return pkg, service, member.lower()
 
 
-# Region prefix -> (partition, DNS suffix), first match wins; any other region is in "aws". These mirror the
-# `regionRegex` and `dnsSuffix` of botocore/data/partitions.json (tests/test_engine.py checks every region there).
-_PARTITIONS: tuple[tuple[str, str, str], ...] = (
-    ("us-gov-", "aws-us-gov", "amazonaws.com"),
-    ("us-isob-", "aws-iso-b", "sc2s.sgov.gov"),
-    ("us-isof-", "aws-iso-f", "csp.hci.ic.gov"),
-    ("us-iso-", "aws-iso", "c2s.ic.gov"),
-    ("eu-isoe-", "aws-iso-e", "cloud.adc-e.uk"),
-    ("eusc-", "aws-eusc", "amazonaws.eu"),
-    ("cn-", "aws-cn", "amazonaws.com.cn"),
-)
-
-
 def partition_of(region: str) -> tuple[str, str]:
-    """The partition of an AWS region and its DNS suffix: ``cn-north-1`` -> ``("aws-cn", "amazonaws.com.cn")``."""
-    for prefix, partition, dns_suffix in _PARTITIONS:
-        if region.startswith(prefix):
-            return partition, dns_suffix
-    return "aws", "amazonaws.com"
+    """The partition of an AWS region and its DNS suffix: ``cn-north-1`` -> ``("aws-cn", "amazonaws.com.cn")``.
+
+    A region AWS does not have (the config reports it) is taken to be in ``aws``.
+    """
+    partition = arns.partition_of_region(region) or "aws"
+    return partition, arns.DNS_SUFFIXES[partition]
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,8 +358,9 @@ class _AwsMocks:
     which also gives the partition.
     """
 
-    def __init__(self, region: str) -> None:
+    def __init__(self, region: str, account: str = "") -> None:
         self.region = region
+        self.account = account or ACCOUNT_ID
         self.partition, self.dns_suffix = partition_of(region)
 
     def check(self, urn: str, token: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
@@ -417,7 +407,7 @@ class _AwsMocks:
                 out[kind.name] = physical
             else:
                 physical = name
-        values = _Values(urn, token, inputs, {"partition": partition, "region": region, "account": ACCOUNT_ID,
+        values = _Values(urn, token, inputs, {"partition": partition, "region": region, "account": self.account,
                                               "name": physical})
         for key, template in kind.outputs.items():
             values[key] = out[key] = template.format_map(values)
@@ -435,10 +425,10 @@ class _AwsMocks:
     def call(self, token: str) -> dict[str, Any]:
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {
-                "accountId": ACCOUNT_ID,
-                "arn": f"arn:{self.partition}:iam::{ACCOUNT_ID}:user/mw-plan",
+                "accountId": self.account,
+                "arn": f"arn:{self.partition}:iam::{self.account}:user/mw-plan",
                 "userId": "AIDAMWPLANOFFLINE0000",
-                "id": ACCOUNT_ID,
+                "id": self.account,
             }
         if token == "aws:index/getPartition:getPartition":
             return {
@@ -804,6 +794,21 @@ def _in_fresh_thread(fn: Any) -> Any:
     return outcome.get("value")
 
 
+def _pinned_account(allowed: str | None) -> str:
+    """The account a stack pinned with ``aws:allowedAccountIds`` (the provider refuses any other), else ``""``.
+
+    With the account pinned, the caller is in it, so the stand-in answers ``getCallerIdentity`` with it.
+    """
+    if not allowed:
+        return ""
+    try:
+        accounts = json.loads(allowed)
+    except ValueError:
+        accounts = [allowed]
+    first = accounts[0] if isinstance(accounts, list) and accounts else None
+    return first if isinstance(first, str) and arns.ACCOUNT_ID.fullmatch(first) else ""
+
+
 def run_program(
     program_dir: Path,
     *,
@@ -825,6 +830,7 @@ def run_program(
         raise MWError(f"no Pulumi program in {program_dir}: __main__.py not found")
     values, secret_keys = config_to_pulumi(config)
     region = values.get("aws:region") or DEFAULT_REGION
+    account = _pinned_account(values.get("aws:allowedAccountIds"))
 
     def run() -> ProgramRun:
         from pulumi.runtime import mocks as pulumi_mocks
@@ -850,7 +856,7 @@ def run_program(
         # Full settings first (rpc manager, output set, lock), then the mocks on top.
         reset_options(project=project, stack=stack, preview=preview)
         set_all_config(values, secret_keys)
-        monitor = _monitor_class()(_AwsMocks(region), project=project, stack=stack,
+        monitor = _monitor_class()(_AwsMocks(region, account), project=project, stack=stack,
                                    preview=preview, config=dict(config))
         pulumi_mocks.set_mocks(monitor.mocks, project=project, stack=stack, preview=preview,
                                monitor=monitor)

@@ -135,7 +135,11 @@ def check(limit: Limit, value: Any) -> str | None:
                 "a number")
             return f"expected {expected}, got {shown} (allowed: {limit.allowed})"
         if (limit.min is not None and number < limit.min) or (limit.max is not None and number > limit.max):
-            return f"{number} is out of range (allowed: {limit.allowed})"
+            return f"{_shown_number(number)} is out of range (allowed: {limit.allowed})"
+        if not INT32_MIN <= number <= INT32_MAX:
+            # The API models' "integer" is 32 bits (their 64-bit type is "long"): a larger number cannot be sent.
+            return f"{_shown_number(number)} is out of range (allowed: {limit.allowed}, and at most {INT32_MAX:,}: " \
+                   "AWS's integers are 32-bit)"
         return None
     if limit.kind in ("list", "map"):
         # A mapping also counts for a list: config often keys the list's items (patch filters by key).
@@ -160,6 +164,35 @@ def check(limit: Limit, value: Any) -> str | None:
         # TargetKey) list whole values as alternatives, and AWS means the whole value.
         return f"{shown} is not allowed (allowed: {limit.allowed})"
     return None
+
+
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+RESERVED_TAG_PREFIX = "aws:"
+
+
+def _shown_number(number: int) -> str:
+    text = str(number)
+    return text if len(text) <= 20 else f"{text[:3]}... ({len(text)} digits)"
+
+
+def tag_problems(tags: Any, *, reserved: bool = True) -> list[tuple[str, str]]:
+    """``(key, problem)`` for each tag AWS would refuse: :data:`TAG_KEY` and :data:`TAG_VALUE`, and the
+    reserved ``aws:`` prefix in any case ("Tag naming limits and requirements", AWS tagging guide; IAM User
+    Guide, "Rules for tagging"). ``reserved=False`` allows that prefix (tag conditions may name tags AWS
+    itself sets, such as ``aws:autoscaling:groupName``)."""
+    if not isinstance(tags, dict):
+        return [("", f"expected a mapping of tags, got {describe_value(tags)}")]
+    out = []
+    for key, value in tags.items():
+        problem = check(TAG_KEY, key)
+        if problem is None and reserved and str(key).lower().startswith(RESERVED_TAG_PREFIX):
+            problem = f"{describe_value(key)} starts with 'aws:', which AWS reserves for its own tags"
+        if problem is None:
+            problem = check(TAG_VALUE, value)
+            problem = None if problem is None else f"value {problem}"
+        if problem is not None:
+            out.append((str(key), problem))
+    return out
 
 
 def all_limits() -> dict[str, Limit]:
@@ -215,6 +248,11 @@ TASK_TYPE = Limit(
     "task type", "enum", "MaintenanceWindowTaskType", values=("RUN_COMMAND", "AUTOMATION", "STEP_FUNCTIONS", "LAMBDA")
 )
 TASK_ARN = Limit("task ARN", "string", "MaintenanceWindowTaskArn", 1, 1600)
+# A Run Command or Automation task's TaskArn is a document name or ARN. Maintenance windows do not check it
+# when the task is registered ("Maintenance Window does not validate the TaskArn", MaintenanceWindowTask), but
+# SendCommand and StartAutomationExecution refuse anything else when the window runs.
+DOCUMENT_ARN = Limit("document name or ARN", "string", "DocumentARN", aws_pattern=r"^[a-zA-Z0-9_\-.:/]{3,128}$",
+                     rule="3 to 128 letters, digits and _ - . : /")
 TASK_PRIORITY = Limit("task priority", "integer", "MaintenanceWindowTaskPriority", 0)
 TASK_CUTOFF_BEHAVIOR = Limit(
     "cutoff behavior", "enum", "MaintenanceWindowTaskCutoffBehavior", values=("CONTINUE_TASK", "CANCEL_TASK")
@@ -341,6 +379,39 @@ PATCH_GROUP = Limit(
     rule="letters, numbers, spaces and _ . : / = + - @",
 )
 
+
+# --- Tags (AddTagsToResource and every SSM create call) -------------------------------------------
+
+# [^\W_] is a Unicode letter or number (\p{L}\p{N}); control and format characters (NUL, U+200B) are neither.
+TAG_KEY = Limit(
+    "tag key", "string", "TagKey", 1, 128, r"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$",
+    python_pattern=rf"(?:[^\W_]|[{_UNICODE_SEPARATORS}_.:/=+\-@])*",
+    rule="letters, numbers, spaces and _ . : / = + - @",
+)
+TAG_VALUE = Limit(
+    "tag value", "string", "TagValue", 0, 256, r"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$",
+    python_pattern=rf"(?:[^\W_]|[{_UNICODE_SEPARATORS}_.:/=+\-@])*",
+    rule="letters, numbers, spaces and _ . : / = + - @",
+)
+# An EC2 tag key has at most 128 characters (EC2 API Reference, Tag: Key), so a target's tag condition on a
+# longer key can never match an instance, though SSM's TargetKey (tag:<key>) would take 163.
+EC2_TAG_KEY = Limit("EC2 tag key", "string", None, 1, 128, source="Amazon EC2 API Reference, Tag: Key (128 "
+                                                                    "Unicode characters)")
+
+# --- IAM and S3 values the program passes on -------------------------------------------------------
+
+# CreateRole's PermissionsBoundary is an arnType (20-2048) naming a managed policy, AWS's own (account "aws")
+# or the customer's (IAM User Guide, "Permissions boundaries for IAM entities"; policy ARNs in "IAM identifiers").
+IAM_POLICY_ARN = Limit(
+    "IAM managed policy ARN", "string", None, 20, 2048,
+    python_pattern=r"arn:aws(?:-[a-z]+)*:iam::(?:[0-9]{12}|aws):policy(?:/[A-Za-z0-9.,+@=_-]+)*/[A-Za-z0-9+=,.@_-]{1,128}",
+    rule="arn:<partition>:iam::<account or aws>:policy/<path/><name>",
+    source="IAM API Reference, CreateRole: PermissionsBoundary; IAM User Guide, permissions boundaries",
+)
+# Lifecycle Expiration Days and NoncurrentVersionExpiration NoncurrentDays: "a non-zero positive integer"
+# (S3 API Reference); the model gives no maximum, and its integer type is 32-bit.
+S3_LIFECYCLE_DAYS = Limit("lifecycle days", "integer", None, 1, INT32_MAX,
+                          source="Amazon S3 API Reference, LifecycleExpiration: Days (a non-zero positive integer)")
 
 # --- CloudWatch Logs PutRetentionPolicy -----------------------------------------------------------
 

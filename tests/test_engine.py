@@ -512,3 +512,27 @@ def test_a_failed_run_leaves_no_unretrieved_future_behind(tmp_path, caplog):
             run_program(tmp_path, project="p", stack="s", config={})
     gc.collect()
     assert not [r for r in caplog.records if "never retrieved" in r.getMessage()]
+
+
+@pytest.mark.parametrize(("allowed", "account"), [
+    (["111122223333"], "111122223333"),
+    (["111122223333", "444455556666"], "111122223333"),
+    ([], "123456789012"),
+    (["not-an-account"], "123456789012"),
+])
+def test_a_stack_pinned_to_an_account_plans_in_that_account(run_stack_in, allowed, account):
+    run = run_stack_in({"aws:region": "us-east-1", "aws:allowedAccountIds": allowed})
+    role = next(r for r in run.resources if r.type == "aws:iam/role:Role")
+    assert role.outputs["arn"].startswith(f"arn:aws:iam::{account}:role/")
+    trust = json.loads(role.inputs["assumeRolePolicy"])
+    assert trust["Statement"][0]["Condition"] == {"StringEquals": {"aws:SourceAccount": account}}
+
+
+@pytest.fixture
+def run_stack_in():
+    from conftest import ROOT
+
+    def run(config):
+        return run_program(ROOT, project="maintenance-windows", stack="t", config=config)
+
+    return run

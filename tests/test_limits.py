@@ -116,6 +116,10 @@ FIELDS: list[tuple[str, str, str]] = [
     ("PatchFilter", "Key", "PATCH_FILTER_KEY"),
     ("PatchFilter", "Values", "PATCH_FILTER_VALUES"),
     ("RegisterPatchBaselineForPatchGroup", "PatchGroup", "PATCH_GROUP"),
+    ("Tag", "Key", "TAG_KEY"),
+    ("Tag", "Value", "TAG_VALUE"),
+    ("SendCommandRequest", "DocumentName", "DOCUMENT_ARN"),
+    ("StartAutomationExecutionRequest", "DocumentName", "DOCUMENT_ARN"),
 ]
 # Shapes reached through a list or map rather than a structure member.
 ELEMENTS: list[tuple[str, str, str]] = [
@@ -333,3 +337,50 @@ def test_unicode_class_translation_for_every_code_point(name: str) -> None:
         and (limit.pattern.fullmatch(chr(cp)) is not None) != _java_eval(limit.aws_pattern, chr(cp))
     ]
     assert disagree == []
+
+
+@pytest.mark.parametrize(("value", "problem"), [
+    (2**31 - 1, None),
+    (2**31, "2147483648 is out of range (allowed: at least 0, and at most 2,147,483,647: AWS's integers are 32-bit)"),
+    (1e308, "(309 digits) is out of range"),
+    (-1, "-1 is out of range (allowed: at least 0)"),
+])
+def test_integers_are_32_bit(value, problem):
+    found = check(limits.TASK_PRIORITY, value)
+    assert (found is None) if problem is None else (problem in found), found
+
+
+@pytest.mark.parametrize(("tags", "reserved", "problems"), [
+    ({"Env": "prod", "Team": "", "Name": "web 1/@x"}, True, []),
+    ({"aws:cloudformation:stack-name": "x"}, True, ["starts with 'aws:'"]),
+    ({"AWS:Owner": "x"}, True, ["starts with 'aws:'"]),  # reserved in any case
+    ({"aws:autoscaling:groupName": "web"}, False, []),  # a condition on a tag AWS itself sets
+    ({"k" * 129: "v"}, True, ["is 129 characters long"]),
+    ({"a\x00b": "v"}, True, ["is not allowed"]),
+    ({"zero\u200bwidth": "v"}, True, ["is not allowed"]),
+    ({"Env": "x\x07"}, True, ["value 'x\\x07' is not allowed"]),
+    ({"Env": "v" * 257}, True, ["value 'vvv"]),
+    ({"Env": 1}, True, ["value expected a string, got 1"]),
+    ("Env=prod", True, ["expected a mapping of tags, got 'Env=prod'"]),
+])
+def test_tag_problems(tags, reserved, problems):
+    found = [p for _, p in limits.tag_problems(tags, reserved=reserved)]
+    assert len(found) == len(problems), found
+    assert all(expected in got for expected, got in zip(problems, found, strict=True)), found
+
+
+@pytest.mark.parametrize(("limit", "value", "ok"), [
+    (limits.DOCUMENT_ARN, "AWS-RunPatchBaseline", True),
+    (limits.DOCUMENT_ARN, "arn:aws:ssm:us-east-1:123456789012:document/Patch", True),
+    (limits.DOCUMENT_ARN, "AWS RunPatchBaseline", False),
+    (limits.DOCUMENT_ARN, "..", False),
+    (limits.IAM_POLICY_ARN, "arn:aws:iam::aws:policy/PowerUserAccess", True),
+    (limits.IAM_POLICY_ARN, "arn:aws-us-gov:iam::123456789012:policy/boundaries/MwBoundary", True),
+    (limits.IAM_POLICY_ARN, "not-an-arn", False),
+    (limits.IAM_POLICY_ARN, "arn:aws:iam::123456789012:role/NotAPolicy", False),
+    (limits.S3_LIFECYCLE_DAYS, 365, True),
+    (limits.S3_LIFECYCLE_DAYS, 0, False),
+    (limits.S3_LIFECYCLE_DAYS, 3e9, False),
+])
+def test_values_passed_on_to_aws(limit, value, ok):
+    assert (check(limit, value) is None) is ok
