@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from mw._fields import checker
+from mw._fields import checker, nest, tag_problems
 from mw.errors import ConfigError, Problem
 from mw.limits import CLOUDWATCH_LOG_GROUP_NAME, LOG_RETENTION_DAYS
 
@@ -38,6 +38,7 @@ class OutputLogGroupArgs:
         if self.retention_in_days not in RETENTION_DAYS:
             allowed = ", ".join(map(str, RETENTION_DAYS))
             out.append(Problem("retentionInDays", f"{self.retention_in_days} is not allowed (allowed: {allowed})"))
+        out += nest("tags", tag_problems(self.tags))
         return out
 
 

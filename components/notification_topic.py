@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from mw._fields import nest, tag_problems
 from mw.errors import ConfigError, Problem
 
 NOTIFICATION_TOPIC_TYPE = "maintenance-windows:sns:NotificationTopic"
@@ -45,6 +46,7 @@ class NotificationTopicArgs:
         for index, email in enumerate(self.email_subscriptions):
             if not _EMAIL.fullmatch(email):
                 out.append(Problem(f"emailSubscriptions[{index}]", f"{email!r} is not an e-mail address"))
+        out += nest("tags", tag_problems(self.tags))
         return out
 
 

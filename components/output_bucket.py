@@ -9,9 +9,9 @@ import pulumi
 import pulumi_aws as aws
 
 from components import iam_policy
-from mw._fields import checker
+from mw._fields import checker, nest, tag_problems
 from mw.errors import ConfigError, Problem
-from mw.limits import S3_BUCKET_NAME
+from mw.limits import S3_BUCKET_NAME, S3_LIFECYCLE_DAYS, check
 
 OUTPUT_BUCKET_TYPE = "maintenance-windows:s3:OutputBucket"
 
@@ -22,9 +22,10 @@ class OutputBucketArgs:
 
     :param bucket_name: Default: a name Pulumi generates from the component name.
     :param kms_key_arn: encrypt with this KMS key (SSE-KMS). Default: S3-managed keys (SSE-S3).
-    :param expiration_days: days after which output objects expire; 0 keeps them forever. Default: 365.
-    :param noncurrent_version_expiration_days: days a replaced or deleted object's old version is kept.
-        Default: 90.
+    :param expiration_days: days after which output objects expire, 1 to 2,147,483,647; 0 keeps them
+        forever (no expiration rule). Default: 365.
+    :param noncurrent_version_expiration_days: days a replaced or deleted object's old version is kept,
+        1 to 2,147,483,647. Default: 90.
     :param protect: also set Pulumi's ``protect``, so the stack cannot be destroyed while the bucket is in it.
         Default: false (the bucket is always retained on delete).
     :param region: Default: the provider's region.
@@ -41,13 +42,15 @@ class OutputBucketArgs:
 
     def problems(self) -> list[Problem]:
         out: list[Problem] = []
-        checker(out)("bucketName", S3_BUCKET_NAME, self.bucket_name)
-        if self.expiration_days < 0:
-            out.append(Problem("expirationDays", f"{self.expiration_days} is out of range (allowed: 0 to keep "
-                                                 "output forever, or a number of days)"))
-        if self.noncurrent_version_expiration_days < 1:
-            out.append(Problem("noncurrentVersionExpirationDays",
-                               f"{self.noncurrent_version_expiration_days} is out of range (allowed: 1 or more days)"))
+        check_value = checker(out)
+        check_value("bucketName", S3_BUCKET_NAME, self.bucket_name)
+        # S3 takes "a non-zero positive integer" of days, as a 32-bit integer (S3_LIFECYCLE_DAYS); 0 is this
+        # component's own "no expiration rule at all".
+        problem = None if self.expiration_days == 0 else check(S3_LIFECYCLE_DAYS, self.expiration_days)
+        if problem is not None:
+            out.append(Problem("expirationDays", f"{problem}; 0 keeps output forever"))
+        check_value("noncurrentVersionExpirationDays", S3_LIFECYCLE_DAYS, self.noncurrent_version_expiration_days)
+        out += nest("tags", tag_problems(self.tags))
         return out
 
 

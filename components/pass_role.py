@@ -44,9 +44,11 @@ class PassRoleArgs:
         check("policyName", iam_policy.POLICY_NAME, self.policy_name)
         check("description", iam_policy.POLICY_DESCRIPTION, self.description)
         check("path", iam_policy.POLICY_PATH, self.path)
-        if isinstance(self.role_arn, str) and ("*" in self.role_arn or iam_policy.account_of(self.role_arn) is None):
-            out.append(Problem("roleArn", f"{self.role_arn!r} is not one role's ARN "
-                                          "(allowed: arn:<partition>:iam::<account>:role/<name>, no wildcards)"))
+        if isinstance(self.role_arn, str):
+            # The one resource iam:PassRole is granted on: exactly one role, never a pattern.
+            problem = iam_policy.arn_problem(self.role_arn, iam_policy.IAM_ROLE)
+            if problem is not None:
+                out.append(Problem("roleArn", problem))
         holders = (("groups", self.groups, iam_policy.GROUP_NAME), ("users", self.users, iam_policy.USER_NAME),
                    ("roles", self.roles, iam_policy.ROLE_NAME))
         for key, names, limit in holders:

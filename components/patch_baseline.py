@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from mw import limits
-from mw._fields import checker
+from mw._fields import checker, nest, tag_problems
 from mw.errors import ConfigError, Problem
 
 PATCH_BASELINE_TYPE = "maintenance-windows:ssm:PatchBaseline"
@@ -86,6 +86,7 @@ class PatchBaselineArgs:
                 check(f"{at}.filters.{key}", limits.PATCH_FILTER_VALUES, list(values))
         for index, group in enumerate(self.patch_groups):
             check(f"patchGroups[{index}]", limits.PATCH_GROUP, group)
+        out += nest("tags", tag_problems(self.tags))
         return out
 
 

@@ -11,15 +11,19 @@ import pulumi
 import pulumi_aws as aws
 
 from components import iam_policy
-from mw._fields import checker
+from components.iam_policy import LAMBDA_FUNCTION, LAMBDA_FUNCTION_NAME, SNS_TOPIC, STATE_MACHINE, arn_problem
+from mw import arns, limits
+from mw._fields import checker, nest, showable_key, tag_problems
 from mw.errors import ConfigError, Problem
 
 SERVICE_ROLE_TYPE = "maintenance-windows:iam:ServiceRole"
 SSM_SERVICE = "ssm.amazonaws.com"
 MANAGED_POLICY_NAME = "AmazonSSMMaintenanceWindowRole"
-# The managed policy already lets the role invoke functions and state machines named SSM*.
+# The managed policy already lets the role invoke functions and start state machines named SSM*, in any account
+# and region ("arn:aws:lambda:*:*:function:SSM*", "arn:aws:states:*:*:stateMachine:SSM*"; AWS Managed Policy
+# Reference, AmazonSSMMaintenanceWindowRole).
 MANAGED_PREFIX = "SSM"
-_SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9][a-z0-9.-]*\.amazonaws\.com(\.cn)?$")
+_SERVICE_PRINCIPAL = re.compile(r"[a-z0-9][a-z0-9.-]*\.amazonaws\.com(\.cn)?")
 
 
 @dataclass(frozen=True)
@@ -31,14 +35,18 @@ class ServiceRoleArgs:
     :param trusted_services: service principals that may assume the role; must include
         ``ssm.amazonaws.com``. Default: ``ssm.amazonaws.com`` only.
     :param path: Default: ``/``.
-    :param permissions_boundary: a managed policy ARN bounding the role. Default: none.
-    :param source_account: the account allowed as ``aws:SourceAccount`` in the trust policy
+    :param permissions_boundary: the ARN of a managed policy (AWS's or the account's) bounding the role.
+        Default: none.
+    :param source_account: the 12-digit account allowed as ``aws:SourceAccount`` in the trust policy
         (against confused-deputy use). Default: the deploying account.
     :param notification_topic_arns: topics tasks notify; the role gets ``sns:Publish`` on them only.
-    :param lambda_function_arns: functions tasks invoke; those not named ``SSM*`` (which the managed
-        policy covers) get ``lambda:InvokeFunction`` on exactly that function.
+    :param lambda_function_arns: functions tasks invoke; those named ``SSM*`` (which the managed policy
+        covers, and which may then be given by name) get nothing more, the others get
+        ``lambda:InvokeFunction`` on exactly that function.
     :param state_machine_arns: state machines tasks start; likewise ``states:StartExecution``.
     :param tags: Default: none.
+    :param allow_wildcards: let the granted ARNs hold wildcards, leaving how far they reach to the policy
+        pack's ``iam-resource-scope`` rule. Default: false (a wildcard is a problem).
     """
 
     name: str | None = None
@@ -51,13 +59,25 @@ class ServiceRoleArgs:
     lambda_function_arns: tuple[pulumi.Input[str], ...] = ()
     state_machine_arns: tuple[pulumi.Input[str], ...] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
+    allow_wildcards: bool = False
 
     def problems(self) -> list[Problem]:
+        """What IAM would reject, and grants that would reach further than the resources named."""
         out: list[Problem] = []
         check = checker(out)
         check("name", iam_policy.ROLE_NAME, self.name)
         check("description", iam_policy.ROLE_DESCRIPTION, self.description)
         check("path", iam_policy.ROLE_PATH, self.path)
+        check("permissionsBoundary", limits.IAM_POLICY_ARN, _plain(self.permissions_boundary))
+        account = _plain(self.source_account)
+        if account is not None:
+            problem = arns.account_problem(account) if isinstance(account, str) else (
+                f"expected a string, got {limits.describe_value(account)}")
+            if problem is not None:
+                out.append(Problem("sourceAccount", problem))
+        out += nest("tags", tag_problems(self.tags))
+        out += _case_duplicates(self.tags)
+        out += self._grant_problems()
         if not self.trusted_services:
             out.append(Problem("trustedServices", f"expected at least one service principal (allowed: {SSM_SERVICE} "
                                                   "and others)"))
@@ -65,10 +85,47 @@ class ServiceRoleArgs:
             out.append(Problem("trustedServices", f"{list(self.trusted_services)} must include {SSM_SERVICE}: "
                                                   "Systems Manager assumes this role to run tasks"))
         for index, service in enumerate(self.trusted_services):
-            if not _SERVICE_PRINCIPAL.match(service):
+            if not _SERVICE_PRINCIPAL.fullmatch(service):
                 out.append(Problem(f"trustedServices[{index}]", f"{service!r} is not a service principal "
                                                                 "(allowed: <service>.amazonaws.com)"))
         return out
+
+    def _grant_problems(self) -> list[Problem]:
+        """The plain ARNs the role is granted on: one resource each, unless wildcards are allowed."""
+        out: list[Problem] = []
+        grants = (("notificationTopicArns", self.notification_topic_arns, SNS_TOPIC),
+                  ("lambdaFunctionArns", self.lambda_function_arns, LAMBDA_FUNCTION),
+                  ("stateMachineArns", self.state_machine_arns, STATE_MACHINE))
+        for key, values, kind in grants:
+            for index, value in enumerate(values):
+                if not isinstance(value, str) or (kind is LAMBDA_FUNCTION and _ssm_function_name(value)):
+                    continue  # an Output is known at deploy time only; an SSM* name is the managed policy's
+                problem = arn_problem(value, kind, allow_wildcards=self.allow_wildcards)
+                if problem is not None:
+                    out.append(Problem(f"{key}[{index}]", problem))
+        return out
+
+
+def _case_duplicates(tags: Mapping[str, str]) -> list[Problem]:
+    """IAM role tag keys are not case sensitive ("you cannot have separate Department and department tag keys",
+    IAM User Guide, "Rules for tagging"): two keys that differ only in case would be one tag."""
+    out: list[Problem] = []
+    first: dict[str, str] = {}
+    for key in tags:
+        if not isinstance(key, str):
+            continue
+        if key.lower() in first:
+            path = f"tags.{key}" if showable_key(key) else "tags"
+            out.append(Problem(path, f"{key!r} and {first[key.lower()]!r} differ only in case, and IAM role tag keys "
+                                     "are not case sensitive (allowed: each key once, in any case)"))
+        else:
+            first[key.lower()] = key
+    return out
+
+
+def _plain(value: Any) -> Any:
+    """Validation looks at plain values only; an Output is checked by AWS at deploy time."""
+    return None if isinstance(value, pulumi.Output) else value
 
 
 class ServiceRole(pulumi.ComponentResource):
@@ -167,8 +224,16 @@ def _task_access_policy(topics: list[str], functions: list[str], machines: list[
 
 
 def _named_ssm(arn: pulumi.Input[str], marker: str) -> bool:
-    """Whether the managed policy's ``SSM*`` resources already cover this (plain) ARN."""
+    """Whether the managed policy's ``SSM*`` resources already cover this plain ARN, or function name."""
     if not isinstance(arn, str):
         return False
+    if marker == ":function:" and _ssm_function_name(arn):
+        return True
     _, found, rest = arn.partition(marker)
     return bool(found) and rest.startswith(MANAGED_PREFIX)
+
+
+def _ssm_function_name(value: str) -> bool:
+    """A Lambda function's name alone, starting with ``SSM``: the window's own account and region, covered by
+    the managed policy's ``arn:aws:lambda:*:*:function:SSM*``."""
+    return bool(LAMBDA_FUNCTION_NAME.fullmatch(value)) and value.startswith(MANAGED_PREFIX)

@@ -6,11 +6,12 @@ EC2 tags (AND-ed), explicit instance IDs, or a resource group.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from mw import limits
-from mw._fields import checker
+from mw._fields import checker, showable_key
 from mw.errors import Problem
 
 INSTANCE = "INSTANCE"
@@ -93,14 +94,23 @@ class TargetArgs:
                 out.append(Problem("tags", f"{pairs} tag conditions is too many (allowed: at most "
                                            f"{limits.TARGETS.max} per target, tagKeys counting as one)"))
             for key, values in self.tags.items():
-                check(f"tags.{key}", limits.TARGET_KEY, f"tag:{key}")
+                at = f"tags.{key}" if showable_key(key) else "tags"
+                problem = condition_key_problem(key) or limits.check(limits.TARGET_KEY, f"tag:{key}")
+                if problem is not None:
+                    out.append(Problem(at, problem if at != "tags" else f"tag key {problem}"))
                 if not values:
-                    out.append(Problem(f"tags.{key}", "expected at least one value"))
+                    out.append(Problem(at, "expected at least one value"))
                 if len(values) > limits.TARGET_VALUES.max:
-                    out.append(Problem(f"tags.{key}", f"{len(values)} values is too many "
-                                                      f"(allowed: at most {limits.TARGET_VALUES.max})"))
+                    out.append(Problem(at, f"{len(values)} values is too many "
+                                           f"(allowed: at most {limits.TARGET_VALUES.max})"))
+                for index, value in enumerate(values):
+                    problem = condition_value_problem(value)
+                    if problem is not None:
+                        out.append(Problem(f"{at}[{index}]" if len(values) > 1 else at, problem))
             for index, key in enumerate(self.tag_keys):
-                check(f"tagKeys[{index}]", limits.TARGET_KEY, key)
+                problem = condition_key_problem(key) or limits.check(limits.TARGET_KEY, key)
+                if problem is not None:
+                    out.append(Problem(f"tagKeys[{index}]", problem))
         if len(self.instance_ids) > limits.TARGET_VALUES.max:
             out.append(Problem("instanceIds", f"{len(self.instance_ids)} instance IDs is too many "
                                               f"(allowed: at most {limits.TARGET_VALUES.max} per target)"))
@@ -109,3 +119,35 @@ class TargetArgs:
         if self.resource_group is not None and not self.resource_group.name:
             out.append(Problem("resourceGroup.name", "expected the resource group's name"))
         return out
+
+
+def condition_key_problem(key: str) -> str | None:
+    """Why a tag condition's key can never match an EC2 instance, or None.
+
+    At most 128 characters (:data:`mw.limits.EC2_TAG_KEY`), of the characters AWS takes in tag keys
+    (:func:`mw.limits.tag_problems`: letters, numbers, spaces and ``_ . : / = + - @``, so no control
+    character). The ``aws:`` prefix is allowed here: AWS itself sets such tags on instances
+    (``aws:autoscaling:groupName``, ``aws:cloudformation:stack-name``), and targeting them is legitimate.
+    """
+    problem = limits.check(limits.EC2_TAG_KEY, key)
+    if problem is not None:
+        return f"{problem}: an EC2 tag key has at most 128 characters, so a longer condition never matches"
+    found = limits.tag_problems({key: ""}, reserved=False)
+    return found[0][1] if found else None
+
+
+def condition_value_problem(value: str) -> str | None:
+    """Why a tag condition's value can never match an EC2 instance, or None.
+
+    EC2 tag values have at most 256 characters but may hold any character ("Although EC2 allows for any
+    character in its tags, other AWS services are more restrictive", Amazon EC2 User Guide, "Tag
+    restrictions"), so only the length and control characters (NUL, BEL, line breaks: never part of a tag
+    one can type, and a stack file holds them only by accident) are refused.
+    """
+    if len(value) > limits.TAG_VALUE.max:
+        return f"{limits.describe_value(value)} is {len(value)} characters long (allowed: at most " \
+               f"{limits.TAG_VALUE.max} characters, as EC2 tag values)"
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        return f"{limits.describe_value(value)} holds a control character (allowed: any text without control " \
+               "characters)"
+    return None

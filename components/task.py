@@ -14,6 +14,16 @@ from typing import Any
 
 import pulumi
 
+from components import iam_policy
+from components.iam_policy import (
+    IAM_ROLE,
+    LAMBDA_FUNCTION,
+    LAMBDA_FUNCTION_NAME,
+    SNS_TOPIC,
+    STATE_MACHINE,
+    arn_problem,
+)
+from components.service_role import MANAGED_PREFIX
 from mw import limits
 from mw._fields import checker
 from mw.errors import Problem
@@ -28,6 +38,9 @@ NOTIFICATION_EVENTS = ("All", "InProgress", "Success", "TimedOut", "Cancelled", 
 NOTIFICATION_TYPES = ("Command", "Invocation")
 # Failures only: a notification per successful instance is noise; a failed patch run must be heard.
 DEFAULT_EVENTS = ("Failed", "TimedOut", "Cancelled")
+# An Automation document's conventional parameter for the role Automation assumes (AWS-owned runbooks all take
+# it): a role passed on, like a task's serviceRoleArn.
+AUTOMATION_ASSUME_ROLE = "AutomationAssumeRole"
 
 # The config keys each task type accepts beyond the shared ones; everything else is a mistake.
 TYPE_KEYS: Mapping[str, tuple[str, ...]] = {
@@ -101,6 +114,12 @@ class TaskArgs:
     ``timeout_seconds``, ``comment``, ``output_s3``, ``cloudwatch``, ``notifications`` (Run Command);
     ``function_arn``, ``payload``, ``qualifier``, ``client_context`` (Lambda); ``state_machine_arn``,
     ``input``, ``execution_name`` (Step Functions). ``payload`` and ``input`` are JSON text.
+
+    ``function_arn`` is the function's ARN; its name alone only when it starts with ``SSM`` (the managed
+    policy already covers it) or the task runs with its own ``service_role_arn`` (nothing is granted for it):
+    otherwise the window's role is granted ``lambda:InvokeFunction`` on exactly that function, which takes its
+    ARN. ``state_machine_arn`` is always an ARN (AWS takes nothing else). Wildcards in either, or in
+    ``notifications.topic_arn``, are problems unless the window allows them; role ARNs never take one.
     """
 
     name: str
@@ -148,8 +167,10 @@ class TaskArgs:
             return self.max_concurrency, self.max_errors
         return self.max_concurrency or "1", self.max_errors or "1"
 
-    def problems(self, window_targets: tuple[str, ...], allow_unregistered: bool) -> list[Problem]:
-        """What AWS would reject, with paths relative to this task."""
+    def problems(self, window_targets: tuple[str, ...], allow_unregistered: bool, *,
+                 allow_wildcards: bool = False) -> list[Problem]:
+        """What AWS would reject, and ARNs that would grant or pass more than one resource, with paths
+        relative to this task. ``allow_wildcards`` leaves wildcards in granted ARNs to the policy pack."""
         out: list[Problem] = []
         check = checker(out)
         check("name", limits.WINDOW_NAME, self.name)
@@ -157,8 +178,7 @@ class TaskArgs:
         if self.type not in TASK_TYPES:
             out.append(Problem("type", f"{self.type!r} is not a task type (allowed: {', '.join(TASK_TYPES)})"))
             return out
-        if self.priority < 0:
-            out.append(Problem("priority", f"{self.priority} is out of range (allowed: 0 or more)"))
+        check("priority", limits.TASK_PRIORITY, self.priority)
         out += self._target_problems(window_targets, allow_unregistered)
         out += self._rate_problems()
         if self.cutoff_behavior is not None and self.cutoff_behavior not in CUTOFF_BEHAVIORS:
@@ -168,6 +188,7 @@ class TaskArgs:
                     STEP_FUNCTIONS: "stateMachineArn"}[self.type]
         if self.task_arn is None:
             out.append(Problem(required, f"required key is missing for a {self.type} task"))
+        out += self._arn_problems(allow_wildcards)
         check("documentVersion", limits.DOCUMENT_VERSION, self.document_version)
         check("timeoutSeconds", limits.TIMEOUT_SECONDS, self.timeout_seconds)
         check("comment", limits.COMMENT, self.comment)
@@ -187,6 +208,42 @@ class TaskArgs:
             if self.notifications.type not in NOTIFICATION_TYPES:
                 out.append(Problem("notifications.type", f"{self.notifications.type!r} is not allowed "
                                                          f"(allowed: {', '.join(NOTIFICATION_TYPES)})"))
+        return out
+
+    def _arn_problems(self, allow_wildcards: bool) -> list[Problem]:
+        """The document, and every ARN this task passes on as a grant or a role (plain values only)."""
+        out: list[Problem] = []
+        checker(out)("document", limits.DOCUMENT_ARN, _plain(self.document))
+
+        def arn(key: str, value: Any, kind: iam_policy.ArnKind, or_else: str = "") -> None:
+            if _plain(value) is not None:
+                problem = arn_problem(value, kind, allow_wildcards=allow_wildcards, or_else=or_else)
+                if problem is not None:
+                    out.append(Problem(key, problem))
+
+        if self.type == LAMBDA:
+            function = _plain(self.function_arn)
+            if isinstance(function, str) and LAMBDA_FUNCTION_NAME.fullmatch(function):
+                if not (function.startswith(MANAGED_PREFIX) or self.service_role_arn is not None):
+                    out.append(Problem("functionArn", f"{function!r} names a function without its ARN, and the "
+                                                      "service role is granted lambda:InvokeFunction on exactly that "
+                                                      "function, which takes its ARN (allowed: "
+                                                      f"{LAMBDA_FUNCTION.form}; a name alone when it starts with "
+                                                      f"{MANAGED_PREFIX}, as the managed policy covers those, or when "
+                                                      "the task has its own serviceRoleArn)"))
+            else:
+                arn("functionArn", function, LAMBDA_FUNCTION, f"or a function name starting with {MANAGED_PREFIX}")
+        if self.type == STEP_FUNCTIONS:
+            arn("stateMachineArn", self.state_machine_arn, STATE_MACHINE)
+        arn("serviceRoleArn", self.service_role_arn, IAM_ROLE)
+        if self.notifications is not None:
+            arn("notifications.topicArn", self.notifications.topic_arn, SNS_TOPIC)
+            arn("notifications.roleArn", self.notifications.role_arn, IAM_ROLE)
+        if self.type == AUTOMATION:
+            for index, role in enumerate(self.parameters.get(AUTOMATION_ASSUME_ROLE, ())):
+                # {{ ... }}: a parameter reference Automation resolves when it runs; there is nothing to judge here.
+                if not (role.startswith("{{") and role.endswith("}}")):
+                    arn(f"parameters.{AUTOMATION_ASSUME_ROLE}[{index}]", role, IAM_ROLE)
         return out
 
     def _target_problems(self, window_targets: tuple[str, ...], allow_unregistered: bool) -> list[Problem]:

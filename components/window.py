@@ -11,7 +11,7 @@ import pulumi_aws as aws
 from components.target import TargetArgs
 from components.task import TaskArgs
 from mw import limits, schedule
-from mw._fields import checker, nest
+from mw._fields import checker, nest, tag_problems
 from mw.errors import ConfigError, Problem, ScheduleError
 
 WINDOW_TYPE = "maintenance-windows:ssm:MaintenanceWindow"
@@ -40,6 +40,9 @@ class MaintenanceWindowArgs:
     :param service_role_arn: the role tasks run with unless they name their own; required when a
         task has no ``service_role_arn``.
     :param region: Default: the provider's region.
+    :param allow_wildcards: let the ARNs tasks turn into grants (``function_arn``, ``state_machine_arn``,
+        ``notifications.topic_arn``) hold wildcards, leaving how far they reach to the policy pack's
+        ``iam-resource-scope`` rule. Default: false (a wildcard is a problem). Role ARNs never take one.
     """
 
     schedule: str
@@ -58,6 +61,7 @@ class MaintenanceWindowArgs:
     tasks: tuple[TaskArgs, ...] = ()
     service_role_arn: pulumi.Input[str] | None = None
     region: str | None = None
+    allow_wildcards: bool = False
 
     def problems(self) -> list[Problem]:
         """Every value AWS would reject, with paths relative to the window (``tasks[0].targets[0]``)."""
@@ -71,6 +75,7 @@ class MaintenanceWindowArgs:
             out.append(Problem("cutoff", f"{self.cutoff} must be less than duration ({self.duration}): "
                                          "the window would stop starting tasks before it opens"))
         out += self._schedule_problems()
+        out += nest("tags", tag_problems(self.tags))
         names = [t.name for t in self.targets]
         for index, target in enumerate(self.targets):
             out += nest(f"targets[{index}]", target.problems())
@@ -78,7 +83,8 @@ class MaintenanceWindowArgs:
                 out.append(Problem(f"targets[{index}].name", f"{target.name!r} is already used by another target"))
         task_names = [t.name for t in self.tasks]
         for index, task in enumerate(self.tasks):
-            out += nest(f"tasks[{index}]", task.problems(tuple(names), self.allow_unregistered_targets))
+            out += nest(f"tasks[{index}]", task.problems(tuple(names), self.allow_unregistered_targets,
+                                                         allow_wildcards=self.allow_wildcards))
             if task.name in task_names[:index]:
                 out.append(Problem(f"tasks[{index}].name", f"{task.name!r} is already used by another task"))
         return out

@@ -10,6 +10,7 @@ import difflib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
+from mw import limits
 from mw.errors import Problem
 from mw.limits import Limit, check
 from mw.limits import describe_value as describe
@@ -197,3 +198,32 @@ def checker(problems: list[Problem]) -> Callable[[str, Limit, Any], None]:
             problems.append(Problem(path, problem))
 
     return check_value
+
+
+# Most AWS resources take at most 50 tags: IAM (tagListType, max 50, in the IAM API model), S3 ("A tag set can
+# contain as many as 50 tags", S3 User Guide, cost allocation tagging), CloudWatch Logs ("as many as 50 tags",
+# TagResource) and SSM ("Most resources can have a maximum of 50 tags", AddTagsToResource).
+MAX_TAGS = 50
+
+
+def tag_problems(tags: Mapping[Any, Any] | None) -> list[Problem]:
+    """What AWS would refuse in a resource's tags, with paths relative to its ``tags`` key.
+
+    Each tag by :func:`mw.limits.tag_problems`: 1-128 character keys and 0-256 character values of letters,
+    numbers, spaces and ``_ . : / = + - @`` (so no NUL or other control character), and no ``aws:`` prefix in
+    any case, which AWS reserves for the tags it sets itself. At most :data:`MAX_TAGS` tags. A problem is
+    reported at the tag (``tags.Env``) when its key can be shown in a key path, else at ``tags``.
+    """
+    if not tags:
+        return []
+    out: list[Problem] = []
+    if len(tags) > MAX_TAGS:
+        out.append(Problem("", f"{len(tags)} tags is too many (allowed: at most {MAX_TAGS})"))
+    for key, problem in limits.tag_problems(dict(tags)):
+        out.append(Problem(key, problem) if showable_key(key) else Problem("", f"tag key {problem}"))
+    return out
+
+
+def showable_key(key: Any) -> bool:
+    """Whether a mapping key can stand in a key path (``tags.<key>``): printable and of a tag key's length."""
+    return isinstance(key, str) and 0 < len(key) <= limits.TAG_KEY.max and key.isprintable()

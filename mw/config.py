@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from components.iam_policy import IAM_ROLE, arn_problem
 from components.log_group import OutputLogGroupArgs
 from components.notification_topic import DEFAULT_KMS_KEY, NotificationTopicArgs
 from components.output_bucket import OutputBucketArgs
@@ -35,13 +35,14 @@ from components.task import (
     to_json,
 )
 from components.window import MaintenanceWindowArgs
+from mw import arns
 from mw._fields import Fields, describe, join, nest, string_or_strings
 from mw.errors import ConfigError, Problem
 
 T = TypeVar("T")
 NAMESPACE = "maintenance-windows"
 TOP_KEYS = ("serviceRole", "passRole", "windows", "outputBucket", "notifications", "cloudWatchOutput",
-            "patchBaselines", "regions")
+            "patchBaselines", "regions", "allowWildcards")
 OUTPUT_BUCKET_KEYS = ("bucketName", "kmsKeyArn", "expirationDays", "noncurrentVersionExpirationDays", "protect", "tags")
 NOTIFICATIONS_KEYS = ("topicName", "kmsMasterKeyId", "emailSubscriptions", "events", "type", "tags")
 CLOUDWATCH_KEYS = ("logGroupName", "retentionInDays", "kmsKeyId", "tags")
@@ -66,7 +67,8 @@ class StackConfig:
     ``service_role`` is None when an existing role is brought by ``service_role_arn``.
     ``pass_role.role_arn``, each window's ``service_role_arn`` and the references of tasks to the
     stack's bucket, topic and log group (left ``None`` here) are filled in by the program once
-    those resources exist.
+    those resources exist. ``allow_wildcards`` (``maintenance-windows:allowWildcards``) is already
+    set on the service role's and each window's args; it is kept here for the record.
     """
 
     service_role: ServiceRoleArgs | None
@@ -78,6 +80,7 @@ class StackConfig:
     cloudwatch: OutputLogGroupArgs | None = None
     patch_baselines: tuple[PatchBaselineArgs, ...] = ()
     regions: tuple[str, ...] = ()
+    allow_wildcards: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,10 +95,18 @@ class _Shared:
 
 
 def parse(raw: Mapping[str, Any], source: str = "stack config", stack: str = "stack") -> StackConfig:
-    """Validate the ``maintenance-windows:`` keys (namespace already stripped) into a :class:`StackConfig`."""
+    """Validate the ``maintenance-windows:`` keys (namespace already stripped) into a :class:`StackConfig`.
+
+    ``allowWildcards`` (default false) is an explicit opt-in: ARNs the program turns into grants (a task's
+    ``functionArn``, ``stateMachineArn`` and ``notifications.topicArn``) may then hold wildcards, and how far
+    they reach is left to the policy pack, whose ``iam-resource-scope`` rule is mandatory in prod. Role ARNs
+    never take a wildcard: Systems Manager assumes, and administrators pass, exactly one role.
+    """
     problems: list[Problem] = []
     top = Fields(raw, "", problems, TOP_KEYS)
-    role_args, role_arn = _service_role(Fields(top.raw.get("serviceRole"), "serviceRole", problems, SERVICE_ROLE_KEYS))
+    allow_wildcards = top.boolean("allowWildcards", default=False)
+    role_args, role_arn = _service_role(Fields(top.raw.get("serviceRole"), "serviceRole", problems, SERVICE_ROLE_KEYS),
+                                        allow_wildcards)
     pass_role = _pass_role(Fields(top.raw.get("passRole"), "passRole", problems, PASS_ROLE_KEYS))
     bucket = _output_bucket(top)
     topic, shared_notifications = _notification_topic(top)
@@ -104,7 +115,7 @@ def parse(raw: Mapping[str, Any], source: str = "stack config", stack: str = "st
     windows: list[MaintenanceWindowArgs] = []
     seen: dict[str, str] = {}
     for path, item in top.items("windows"):
-        window = _window(Fields(item, path, problems, WINDOW_KEYS), shared)
+        window = _window(Fields(item, path, problems, WINDOW_KEYS), shared, allow_wildcards)
         if window is None:
             continue
         if window.name in seen:
@@ -122,9 +133,10 @@ def parse(raw: Mapping[str, Any], source: str = "stack config", stack: str = "st
     regions = top.strings("regions")
     _unique(problems, "regions", list(regions))
     for index, region in enumerate(regions):
-        if not _REGION.fullmatch(region):
-            problems.append(Problem(f"regions[{index}]", f"{region!r} is not an AWS region name "
-                                                         "(allowed: e.g. us-east-1)"))
+        # The regions of every partition botocore knows (mw.arns.REGIONS), so eusc-de-east-1 and cn-north-1 too.
+        problem = arns.region_problem(region)
+        if problem is not None:
+            problems.append(Problem(f"regions[{index}]", problem))
     _distinct_children(problems, windows, baselines)
     if role_args is not None:
         problems.extend(nest("serviceRole", role_args.problems()))
@@ -134,10 +146,7 @@ def parse(raw: Mapping[str, Any], source: str = "stack config", stack: str = "st
             problems.extend(nest(key, args.problems()))
     ConfigError.check(problems, source)
     return StackConfig(role_args, role_arn, pass_role, tuple(windows), bucket, topic, log_group, tuple(baselines),
-                       regions)
-
-
-_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
+                       regions, allow_wildcards)
 
 
 def _distinct_children(problems: list[Problem], windows: list[MaintenanceWindowArgs],
@@ -187,13 +196,15 @@ def load_stack_file(path: Path) -> dict[str, Any]:
     return stackfile.load(path, NAMESPACE)
 
 
-def _service_role(f: Fields) -> tuple[ServiceRoleArgs | None, str | None]:
+def _service_role(f: Fields, allow_wildcards: bool) -> tuple[ServiceRoleArgs | None, str | None]:
     arn = f.string("arn")
     if arn is not None:
         for key in f.given(*SERVICE_ROLE_KEYS[1:]):
             f.problem(key, "not allowed with arn: an existing role is used as it is")
-        if not arn.startswith("arn:") or ":role/" not in arn or "*" in arn:
-            f.problem("arn", f"{describe(arn)} is not an IAM role ARN (allowed: arn:aws:iam::<account>:role/<name>)")
+        # Tasks run as this role and the passRole policy grants iam:PassRole on it: one role, never a pattern.
+        problem = arn_problem(arn, IAM_ROLE)
+        if problem is not None:
+            f.problem("arn", problem)
         return None, arn
     args = ServiceRoleArgs(
         name=f.string("name"),
@@ -203,6 +214,7 @@ def _service_role(f: Fields) -> tuple[ServiceRoleArgs | None, str | None]:
         permissions_boundary=f.string("permissionsBoundary"),
         source_account=f.string("sourceAccount"),
         tags=_tags(f, "tags"),
+        allow_wildcards=allow_wildcards,
     )
     return args, None
 
@@ -218,7 +230,7 @@ def _pass_role(f: Fields) -> PassRoleArgs:
     )
 
 
-def _window(f: Fields, shared: _Shared) -> MaintenanceWindowArgs | None:
+def _window(f: Fields, shared: _Shared, allow_wildcards: bool) -> MaintenanceWindowArgs | None:
     name = f.string("name", required=True)
     schedule = f.string("schedule", required=True)
     duration = f.integer("duration", required=True, unit="hours")
@@ -242,6 +254,7 @@ def _window(f: Fields, shared: _Shared) -> MaintenanceWindowArgs | None:
         tags=_tags(f, "tags"),
         targets=targets,
         tasks=tasks,
+        allow_wildcards=allow_wildcards,
     )
     # Without these three there is nothing meaningful to check further; their problems are recorded.
     if name is None or schedule is None or duration is None or cutoff is None:

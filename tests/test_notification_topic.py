@@ -31,6 +31,8 @@ def test_email_subscriptions(mocks):
     (NotificationTopicArgs(kms_master_key_id=""), "kmsMasterKeyId: '' is not allowed: the topic is always encrypted"),
     (NotificationTopicArgs(topic_name="bad name"), "topicName: 'bad name' is not allowed"),
     (NotificationTopicArgs(email_subscriptions=("nobody",)), "emailSubscriptions\\[0\\]: 'nobody' is not an e-mail"),
+    (NotificationTopicArgs(tags={"Aws:team": "ops"}), "tags.Aws:team: 'Aws:team' starts with 'aws:'"),
+    (NotificationTopicArgs(tags={"team": "ops\n"}), "tags.team: value 'ops\\\\n' is not allowed"),
 ])
 def test_invalid_args(mocks, args, message):
     with pytest.raises(ConfigError, match=message):

@@ -61,8 +61,18 @@ def test_the_bucket_is_retained_on_delete(run_stack):
     (OutputBucketArgs(bucket_name="Bad_Name"), "bucketName: 'Bad_Name'"),
     (OutputBucketArgs(expiration_days=-1), "expirationDays: -1 is out of range"),
     (OutputBucketArgs(noncurrent_version_expiration_days=0), "noncurrentVersionExpirationDays: 0 is out of range"),
+    (OutputBucketArgs(expiration_days=3_000_000_000),
+     "expirationDays: 3000000000 is out of range \\(allowed: 1 to 2147483647\\); 0 keeps output forever"),
+    (OutputBucketArgs(noncurrent_version_expiration_days=2**31),
+     "noncurrentVersionExpirationDays: 2147483648 is out of range \\(allowed: 1 to 2147483647\\)"),
+    (OutputBucketArgs(tags={"aws:cost": "x"}), "tags.aws:cost: 'aws:cost' starts with 'aws:'"),
 ])
 def test_invalid_args(mocks, args, message):
     with pytest.raises(ConfigError, match=message):
         OutputBucket("logs", args)
     assert mocks.resources == []
+
+
+@pytest.mark.parametrize("days", [0, 1, 2**31 - 1])
+def test_lifecycle_days_s3_takes(days):
+    assert OutputBucketArgs(expiration_days=days, noncurrent_version_expiration_days=max(days, 1)).problems() == []

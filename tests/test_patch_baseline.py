@@ -39,6 +39,7 @@ def test_baseline_and_patch_groups(mocks):
     (PatchBaselineArgs("WINDOWS", approval_rules=(RULE,) * 11), "approvalRules: 11 items"),
     (PatchBaselineArgs("WINDOWS", approved_patches=("KB1",), rejected_patches_action="DROP"),
      "rejectedPatchesAction: 'DROP' is not allowed"),
+    (PatchBaselineArgs("WINDOWS", approved_patches=("KB1",), tags={"AWS:x": "y"}), "tags.AWS:x: 'AWS:x' starts with"),
 ])
 def test_invalid_args(mocks, args, message):
     with pytest.raises(ConfigError, match=message):

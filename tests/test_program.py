@@ -230,3 +230,27 @@ def test_regions_create_windows_and_regional_resources_in_each(run_stack):
     assert "region" not in one(result, ROLE).inputs
     assert len(by_type(result, "aws:s3/bucket:Bucket")) == 1
     assert set(result.outputs["windows"]) == {"Nightly-eu-west-1", "Nightly-us-east-1"}
+
+
+INLINE = "aws:iam/rolePolicy:RolePolicy"
+
+
+def _lambda_window(function: str) -> dict:
+    return {"name": "Hooks", "schedule": "rate(1 day)", "duration": 2,
+            "tasks": [{"name": "Invoke", "type": "LAMBDA", "functionArn": function}]}
+
+
+def test_allow_wildcards_reaches_the_service_role(run_stack):
+    # The role is checked again when it is created, with the tasks' grants: without the flag it would refuse
+    # them then, after other resources were registered.
+    result = run_stack({"allowWildcards": True, "windows": [_lambda_window("arn:aws:lambda:*:*:function:*")]})
+    (statement,) = json.loads(one(result, INLINE).inputs["policy"])["Statement"]
+    assert statement["Resource"] == ["arn:aws:lambda:*:*:function:*", "arn:aws:lambda:*:*:function:*:*"]
+    with pytest.raises(ConfigError, match=r"windows\[0\]\.tasks\[0\]\.functionArn: .*allowWildcards: true"):
+        run_stack({"windows": [_lambda_window("arn:aws:lambda:*:*:function:*")]})
+
+
+def test_a_function_named_ssm_by_name_is_left_to_the_managed_policy(run_stack):
+    result = run_stack({"windows": [_lambda_window("SSMPatchHook")]})
+    assert by_type(result, INLINE) == []  # a grant on the bare name would be a malformed policy
+    assert one(result, TASK).inputs["taskArn"] == "SSMPatchHook"

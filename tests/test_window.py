@@ -86,6 +86,14 @@ def test_region_is_passed_to_every_child(mocks):
     ({"service_role_arn": None}, "tasks\\[0\\].serviceRoleArn: no service role"),
     ({"tasks": (TaskArgs("Patch", RUN_COMMAND, document="AWS-RunPatchBaseline", targets=("Nope",)),)},
      "tasks\\[0\\].targets\\[0\\]: 'Nope' is not a target of this window"),
+    ({"tags": {"aws:owner": "me"}}, "tags.aws:owner: 'aws:owner' starts with 'aws:'"),
+    ({"tags": {"Env": "prod\x00"}}, "tags.Env: value 'prod\\\\x00' is not allowed"),
+    ({"tags": {"k" * 129: "v"}}, "tags: tag key 'kkk"),
+    ({"tasks": (TaskArgs("Patch", RUN_COMMAND, document="AWS RunPatchBaseline", targets=("WebServers",)),)},
+     "tasks\\[0\\].document: 'AWS RunPatchBaseline' is not allowed"),
+    ({"tasks": (TaskArgs("Patch", RUN_COMMAND, document="AWS-RunPatchBaseline", targets=("WebServers",),
+                         priority=2**31),)}, "tasks\\[0\\].priority: 2147483648 is out of range"),
+    ({"targets": (TargetArgs("WebServers", tags={"Role\x07": ("Web",)}),)}, "targets\\[0\\].tags: tag key 'Role"),
 ])
 def test_invalid_args_raise_before_anything_is_registered(mocks, overrides, message):
     with pytest.raises(ConfigError, match=message):
@@ -118,3 +126,17 @@ def test_dates_outside_the_calendar_are_problems(overrides, problem):
 ])
 def test_dates_at_the_edges_of_the_calendar_are_accepted(overrides):
     assert args(**overrides).problems() == []
+
+
+WILDCARD_TASK = TaskArgs("Invoke", LAMBDA, function_arn="arn:aws:lambda:*:*:function:*")
+
+
+def test_wildcards_in_task_arns_are_problems_unless_the_window_allows_them(mocks):
+    refused = args(targets=(), tasks=(WILDCARD_TASK,))
+    assert [p.path for p in refused.problems()] == ["tasks[0].functionArn"]
+    with pytest.raises(ConfigError, match=r"tasks\[0\]\.functionArn: .*:allowWildcards: true"):
+        MaintenanceWindow("Nightly", refused)
+    assert mocks.resources == []
+    deploy(lambda: MaintenanceWindow("Nightly", args(targets=(), tasks=(WILDCARD_TASK,), allow_wildcards=True)).window_id)
+    (task,) = mocks.of_type(TASK)
+    assert task.inputs["taskArn"] == "arn:aws:lambda:*:*:function:*"
