@@ -22,6 +22,13 @@ def test_the_stacks_in_the_repo_have_no_mandatory_violation(stack):
     assert [v for v in result.violations if v.level == "mandatory"] == []
 
 
+def test_what_the_lab_is_told():
+    """dev reproduces the AWS lab: its extra trust principals, and no pinned account (its advisories, no more)."""
+    assert {v.policy for v in plan("dev", project_dir=ROOT).violations} == {"iam-trusted-principals",
+                                                                            "stack-account-pinned"}
+    assert plan("prod", project_dir=ROOT).violations == []
+
+
 def _allow_unregistered(config):
     config[W][0]["allowUnregisteredTargets"] = True
 
@@ -44,6 +51,19 @@ def _lambda_outside_ssm(config):
                                   "functionArn": "arn:aws:lambda:us-east-1:111122223333:function:Tidy"})
 
 
+def _output_elsewhere(config):
+    config[W][0]["tasks"][0]["outputS3"] = {"bucket": "someone-elses-bucket"}
+
+
+def _function_in_another_account(config):
+    config[W][0]["tasks"].append({"name": "Tidy", "type": "LAMBDA", "priority": 9,
+                                  "functionArn": "arn:aws:lambda:us-east-1:111122223333:function:SSMTidy"})
+
+
+def _unpinned(config):
+    del config["aws:allowedAccountIds"]
+
+
 def _window_without_tasks(config):
     config[W].append({"name": "EmptyWindow", "schedule": "cron(0 4 ? * SUN *)", "duration": 2,
                       "targets": [{"name": "Nobody", "tags": {"Workload": "None"}}]})
@@ -55,11 +75,15 @@ BROKEN = [
     ("dev", _foreign_task_role, {"stack-task-service-role"}, "advisory"),
     ("dev", _loose_rate_control, {"task-rate-control"}, "advisory"),
     ("dev", _window_without_tasks, {"stack-window-complete"}, "advisory"),
+    ("dev", _output_elsewhere, {"stack-task-output-bucket"}, "advisory"),
     ("prod", _allow_unregistered, {"window-registered-targets"}, "mandatory"),
     ("prod", _trust_ec2, {"iam-trusted-principals"}, "mandatory"),
     ("prod", _foreign_task_role, {"stack-task-service-role"}, "mandatory"),
     ("prod", _loose_rate_control, {"task-rate-control"}, "mandatory"),
-    ("prod", _lambda_outside_ssm, {"stack-task-service-role"}, "mandatory"),
+    ("prod", _lambda_outside_ssm, {"stack-task-service-role", "iam-cross-account"}, "mandatory"),
+    ("prod", _function_in_another_account, {"iam-cross-account"}, "mandatory"),
+    ("prod", _output_elsewhere, {"stack-task-output-bucket"}, "mandatory"),
+    ("prod", _unpinned, {"stack-account-pinned"}, "mandatory"),
     ("prod", _window_without_tasks, {"stack-window-complete"}, "mandatory"),
 ]
 

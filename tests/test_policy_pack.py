@@ -9,9 +9,11 @@ from typing import Any
 
 import mw_policies
 import pytest
+import test_policy_aws
 import test_policy_iam
 import test_policy_ops
 import test_policy_overlap
+import test_policy_reach
 import test_policy_stack
 import test_policy_target
 import test_policy_task
@@ -33,6 +35,7 @@ from policy_cases.harness import (
     leaf_paths,
     level,
     load_config,
+    provider,
     run_all_resource_rules,
     run_stack,
     with_unknown,
@@ -132,6 +135,8 @@ def test_schema_defaults_match_code_defaults() -> None:
         "iam-trusted-principals": {"allowedServicePrincipals": [iam.SSM_PRINCIPAL]},
         "iam-passrole-condition": {"allowedPassedToServices": [iam.SSM_PRINCIPAL]},
         "stack-task-service-role": {"allowedServiceRoleArns": []},
+        "stack-task-output-bucket": {"allowedOutputBuckets": []},
+        "iam-cross-account": {"allowedAccounts": []},
         "s3-bucket-retention": s3.RETENTION_DEFAULTS,
         "cloudwatch-log-retention": cloudwatch.RETENTION_DEFAULTS,
         "stack-window-overlap": overlap.OVERLAP_DEFAULTS,
@@ -150,6 +155,8 @@ def test_every_rule_has_compliant_and_violating_cases() -> None:
     rows += [(rule, expect is None) for rule, _, _, _, expect in test_policy_task.CASES]
     rows += [(rule, expect is None) for rule, _, _, _, expect in test_policy_iam.CASES]
     rows += [(rule, expect is None) for rule, _, _, expect, _ in test_policy_stack.CASES]
+    rows += [(rule, expect is None) for rule, _, _, _, expect in test_policy_reach.CASES]
+    rows += [(rule, expect is None) for rule, _, _, _, expect in test_policy_aws.CASES]
     rows += test_policy_ops.RULE_CASES + test_policy_overlap.RULE_CASES
     for rule in EXPECTED_LEVELS:
         kinds = {compliant for name, compliant in rows if name == rule}
@@ -161,6 +168,7 @@ def test_every_rule_has_compliant_and_violating_cases() -> None:
 @pytest.mark.parametrize(("case", "resource_type", "props"), COMPLIANT, ids=[c[0] for c in COMPLIANT])
 def test_compliant_sets_pass_every_rule(case: str, resource_type: str, props: dict[str, Any]) -> None:
     assert run_all_resource_rules(resource_type, props) == []
+    assert run_all_resource_rules(resource_type, props, provider=provider()) == []
 
 
 @pytest.mark.parametrize(("case", "resource_type", "props"), COMPLIANT, ids=[c[0] for c in COMPLIANT])
@@ -170,15 +178,17 @@ def test_an_unknown_value_anywhere_never_crashes_or_fails_a_rule(case: str, reso
     paths = list(leaf_paths(props))
     assert paths
     for path in paths:
-        found = run_all_resource_rules(resource_type, with_unknown(props, path))
+        found = run_all_resource_rules(resource_type, with_unknown(props, path), provider=provider())
         assert found == [], (path, found)
 
 
-def test_an_unknown_value_anywhere_in_the_stack_never_fails_a_stack_rule() -> None:
+@pytest.mark.parametrize("pinned", [False, True])
+def test_an_unknown_value_anywhere_in_the_stack_never_fails_a_stack_rule(pinned: bool) -> None:
     base = test_policy_stack.deployed_stack()
+    base = base.pinned() if pinned else base
     for name, item in base.items.items():
         for path in leaf_paths(item.props):
-            stack = StackBuilder()
+            stack = StackBuilder(provider() if pinned else None)
             for other in base.items.values():
                 props = with_unknown(other.props, path) if other.name == name else other.props
                 stack.add(other.resource_type, other.name, props, deps=other.deps, parent=other.parent)

@@ -52,6 +52,9 @@ STRICT = {
     "cloudwatch-log-retention": {"enforcementLevel": "mandatory", "minRetentionDays": 4000},
     "window-task-time": {"enforcementLevel": "advisory", "minDurationHours": 20, "minTaskHours": 20},
     "stack-window-overlap": {"enforcementLevel": "mandatory", "days": 400},
+    # The broken copies run a task as a role of this account: allowed here, reported under dev and prod.
+    "iam-cross-account": {"enforcementLevel": "advisory", "allowedAccounts": ["111122223333"]},
+    "stack-task-output-bucket": {"enforcementLevel": "mandatory", "allowedOutputBuckets": ["someone-elses-bucket"]},
 }
 ENVS = ["dev", "prod", "strict"]
 
@@ -409,12 +412,12 @@ NUMBER_RULES = {
     ("aws:ssm/patchBaseline:PatchBaseline", ("approvalRules", 0, "approveAfterDays")): "patch-baseline-limits",
     ("aws:ssm/patchBaseline:PatchBaseline", ("approvalRules", 1, "approveAfterDays")): "patch-baseline-limits",
     ("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
-     ("rules", 0, "expiration", "days")): "s3-bucket-retention",
+     ("rules", 0, "expiration", "days")): "s3-lifecycle-days",
+    ("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+     ("rules", 0, "noncurrentVersionExpiration", "noncurrentDays")): "s3-lifecycle-days",
 }
 # Numbers no rule reads (AWS's limits on them are not checked by this pack): analysed, nothing reported.
 UNCHECKED_NUMBERS = {
-    ("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
-     ("rules", 0, "noncurrentVersionExpiration", "noncurrentDays")),
     ("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
      ("rules", 0, "abortIncompleteMultipartUpload", "daysAfterInitiation")),
 }

@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 from policy_cases.harness import (
+    AWS_PROVIDER,
     DELETE,
     UNKNOWN_ARRAY,
     UNKNOWN_STRING,
     StackBuilder,
     assert_violations,
+    provider,
     run_bounded,
     run_stack,
     stack_work,
@@ -45,7 +47,7 @@ from policy_cases.lab import (
 )
 
 STACK_RULES = ["stack-window-membership", "stack-window-complete", "stack-managed-policy",
-               "stack-task-service-role", "stack-invoke-access"]
+               "stack-task-service-role", "stack-invoke-access", "stack-task-output-bucket", "stack-account-pinned"]
 OTHER_WINDOW_ID = "mw-0ffffffffffffffff"
 LAMBDA_ARN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:rotate-logs"
 STATE_MACHINE_ARN = f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:nightly"
@@ -82,6 +84,44 @@ def lambda_stack(task: dict[str, Any], *extra: tuple[str, str, dict[str, Any], d
 
 def second_window(stack: StackBuilder, **window: Any) -> StackBuilder:
     return stack.add(WINDOW_TYPE, "window-2", {**WINDOW, "name": "Second", **window})
+
+
+OTHER = "999999999999"
+RC = "taskInvocationParameters.runCommandParameters"
+BUCKET_TYPE = "aws:s3/bucket:Bucket"
+OUTPUT_BUCKET = "mw-output-123456789012"
+TOPIC = f"arn:aws:sns:us-east-1:{ACCOUNT}:mw-notifications"
+
+
+def run_as(stack: StackBuilder, arn: str, **deps: list[str]) -> StackBuilder:
+    """``stack`` plus a task 'task-2' of the lab's window whose serviceRoleArn is ``arn``."""
+    return stack.add(TASK_TYPE, "task-2", variant(TASK, {"serviceRoleArn": arn}), deps=deps or None)
+
+
+def role_with(**props: Any) -> StackBuilder:
+    """A pinned stack (us-east-1, account 123456789012) with the lab role during a preview (its arn unknown)."""
+    return StackBuilder(provider()).add(ROLE_TYPE, "role", {**ROLE, "arn": UNKNOWN_STRING, **props})
+
+
+def notify_as(stack: StackBuilder, arn: Any, **deps: list[str]) -> StackBuilder:
+    """``stack`` plus a task 'task-2' that notifies the lab topic as ``arn`` (its Run Command notification role)."""
+    task = variant(TASK, {f"{RC}.serviceRoleArn": arn, f"{RC}.notificationConfig": {"notificationArn": TOPIC}})
+    return stack.add(TASK_TYPE, "task-2", task, deps=deps or None)
+
+
+def output_to(value: Any, *, bucket: dict[str, Any] | None = None, depends: bool = True) -> StackBuilder:
+    """The lab preview with the stack's output bucket and a task 'task-2' writing its output to ``value``."""
+    stack = lab_stack().add(BUCKET_TYPE, "output-bucket", bucket if bucket is not None else {"bucket": OUTPUT_BUCKET})
+    task = variant(TASK, {f"{RC}.outputS3Bucket": value, f"{RC}.outputS3KeyPrefix": "patch/"})
+    deps = {"windowId": ["window"], "serviceRoleArn": ["role"]}
+    if depends:
+        deps["taskInvocationParameters"] = ["output-bucket"]
+    return stack.add(TASK_TYPE, "task-2", task, deps=deps)
+
+
+def with_provider_resource(stack: StackBuilder, inputs: dict[str, Any]) -> StackBuilder:
+    """``stack`` with its AWS provider also listed as a resource (as the engine lists it for AnalyzeStack)."""
+    return stack.add(AWS_PROVIDER, "default_7_51_1", inputs)
 
 
 # (rule, id, build the stack, expected fragments or None when compliant, the resource the messages name)
@@ -172,8 +212,103 @@ CASES: list[tuple[str, str, Callable[[], StackBuilder], list[str] | None, str]] 
       "allowedServiceRoleArns"], "task-2"),
     ("stack-task-service-role", "role-not-trusting-ssm",
      lambda: lab_stack().add(ROLE_TYPE, "fn-role", {"name": "fn", "assumeRolePolicy": trust_policy(
-         "lambda.amazonaws.com")}).add(TASK_TYPE, "task-2", TASK, deps={"serviceRoleArn": ["fn-role"]}),
+         "lambda.amazonaws.com")}).add(TASK_TYPE, "task-2", variant(TASK, {"serviceRoleArn": UNKNOWN_STRING}),
+                                       deps={"serviceRoleArn": ["fn-role"]}),
      ["points to role 'fn-role', whose trust policy does not trust ssm.amazonaws.com"], "task-2"),
+    ("stack-task-service-role", "role-not-trusting-ssm-deployed",
+     lambda: deployed_stack().add(ROLE_TYPE, "fn-role", {"name": "fn", "arn": f"arn:aws:iam::{ACCOUNT}:role/fn",
+                                                         "assumeRolePolicy": trust_policy("lambda.amazonaws.com")})
+     .add(TASK_TYPE, "task-2", variant(TASK, {"serviceRoleArn": f"arn:aws:iam::{ACCOUNT}:role/fn"})),
+     ["serviceRoleArn (the role the task runs as) points to role 'fn-role', whose trust policy does not trust ssm.amazonaws.com"], "task-2"),
+    # A role ARN names the stack's role by account, path and name: never by the name alone.
+    ("stack-task-service-role", "own-arn-deployed-pinned", lambda: run_as(deployed_stack().pinned(), ROLE_ARN), None, ""),
+    ("stack-task-service-role", "own-arn-preview-pinned", lambda: run_as(lab_stack().pinned(), ROLE_ARN), None, ""),
+    ("stack-task-service-role", "own-arn-preview-pinned-as-json-text",
+     lambda: run_as(lab_stack().pinned(json.dumps([ACCOUNT])), ROLE_ARN), None, ""),
+    ("stack-task-service-role", "own-arn-with-path", lambda: run_as(
+        role_with(path="/ops/"), f"arn:aws:iam::{ACCOUNT}:role/ops/{ROLE_NAME}"), None, ""),
+    ("stack-task-service-role", "own-arn-in-china", lambda: run_as(StackBuilder(provider(
+        {"region": "cn-north-1", "allowedAccountIds": [ACCOUNT]})).add(ROLE_TYPE, "role", ROLE),
+        f"arn:aws-cn:iam::{ACCOUNT}:role/{ROLE_NAME}"), None, ""),
+    # Without a pinned account the account cannot be compared (stack-account-pinned reports the provider).
+    ("stack-task-service-role", "other-account-preview-unpinned",
+     lambda: run_as(lab_stack(), f"arn:aws:iam::{OTHER}:role/{ROLE_NAME}"), None, ""),
+    ("stack-task-service-role", "same-name-other-account-deployed",
+     lambda: run_as(deployed_stack().pinned(), f"arn:aws:iam::{OTHER}:role/{ROLE_NAME}"),
+     ["serviceRoleArn 'arn:aws:iam::999999999999:role/SSMMaintenanceWindowRole' is not a role of this stack",
+      "a role of the same name in another account or under another path is another role"], "task-2"),
+    ("stack-task-service-role", "same-name-other-path-deployed",
+     lambda: run_as(deployed_stack(), f"arn:aws:iam::{ACCOUNT}:role/evil/{ROLE_NAME}"),
+     ["serviceRoleArn 'arn:aws:iam::123456789012:role/evil/SSMMaintenanceWindowRole' is not a role"], "task-2"),
+    ("stack-task-service-role", "same-name-other-account-preview-pinned",
+     lambda: run_as(lab_stack().pinned(), f"arn:aws:iam::{OTHER}:role/{ROLE_NAME}"),
+     ["'arn:aws:iam::999999999999:role/SSMMaintenanceWindowRole' is not a role of this stack"], "task-2"),
+    ("stack-task-service-role", "same-name-other-path-preview-pinned",
+     lambda: run_as(lab_stack().pinned(), f"arn:aws:iam::{ACCOUNT}:role/evil/{ROLE_NAME}"),
+     ["'arn:aws:iam::123456789012:role/evil/SSMMaintenanceWindowRole' is not a role"], "task-2"),
+    ("stack-task-service-role", "path-left-out", lambda: run_as(role_with(path="/ops/"), ROLE_ARN),
+     ["'arn:aws:iam::123456789012:role/SSMMaintenanceWindowRole' is not a role"], "task-2"),
+    ("stack-task-service-role", "other-partition", lambda: run_as(StackBuilder(provider(
+        {"region": "cn-north-1", "allowedAccountIds": [ACCOUNT]})).add(ROLE_TYPE, "role", ROLE), ROLE_ARN),
+     ["is not a role of this stack"], "task-2"),
+    # A known value must name the role even when it was computed from it.
+    ("stack-task-service-role", "computed-from-the-role-but-another-account",
+     lambda: run_as(lab_stack().pinned(), f"arn:aws:iam::{OTHER}:role/{ROLE_NAME}", serviceRoleArn=["role"]),
+     ["'arn:aws:iam::999999999999:role/SSMMaintenanceWindowRole' is not a role"], "task-2"),
+    # The Run Command notification role: the same, by full ARN.
+    ("stack-task-service-role", "notification-role-own", lambda: notify_as(deployed_stack().pinned(), ROLE_ARN),
+     None, ""),
+    ("stack-task-service-role", "notification-role-unknown-from-the-role",
+     lambda: notify_as(lab_stack().pinned(), UNKNOWN_STRING, taskInvocationParameters=["role"]), None, ""),
+    ("stack-task-service-role", "notification-role-unknown", lambda: notify_as(lab_stack().pinned(), UNKNOWN_STRING),
+     None, ""),
+    ("stack-task-service-role", "notification-role-admin",
+     lambda: notify_as(deployed_stack().pinned(), f"arn:aws:iam::{ACCOUNT}:role/Admin"),
+     [f"{RC}.serviceRoleArn 'arn:aws:iam::123456789012:role/Admin' is not a role of this stack (the role Run "
+      "Command publishes notifications as"], "task-2"),
+    ("stack-task-service-role", "notification-role-same-name-other-account",
+     lambda: notify_as(lab_stack().pinned(), f"arn:aws:iam::{OTHER}:role/{ROLE_NAME}",
+                       taskInvocationParameters=["role"]),
+     [f"{RC}.serviceRoleArn 'arn:aws:iam::999999999999:role/SSMMaintenanceWindowRole' is not a role"], "task-2"),
+    ("stack-task-service-role", "notification-role-not-trusting-ssm",
+     lambda: notify_as(deployed_stack().add(ROLE_TYPE, "fn-role", {
+         "name": "fn", "arn": f"arn:aws:iam::{ACCOUNT}:role/fn", "assumeRolePolicy": trust_policy(
+             "lambda.amazonaws.com")}), f"arn:aws:iam::{ACCOUNT}:role/fn"),
+     [f"{RC}.serviceRoleArn (the role Run Command publishes notifications as) points to role 'fn-role'"], "task-2"),
+    # Run Command output goes to a bucket of the stack.
+    ("stack-task-output-bucket", "lab-without-output", lab_stack, None, ""),
+    ("stack-task-output-bucket", "own-bucket", lambda: output_to(OUTPUT_BUCKET), None, ""),
+    ("stack-task-output-bucket", "own-bucket-by-value", lambda: output_to(OUTPUT_BUCKET, depends=False), None, ""),
+    ("stack-task-output-bucket", "own-bucket-by-id", lambda: output_to(
+        OUTPUT_BUCKET, bucket={"id": OUTPUT_BUCKET, "arn": f"arn:aws:s3:::{OUTPUT_BUCKET}"}, depends=False), None, ""),
+    ("stack-task-output-bucket", "unknown-from-the-bucket", lambda: output_to(UNKNOWN_STRING), None, ""),
+    ("stack-task-output-bucket", "unknown", lambda: output_to(UNKNOWN_STRING, depends=False), None, ""),
+    ("stack-task-output-bucket", "bucket-name-not-known-yet", lambda: output_to(
+        OUTPUT_BUCKET, bucket={"bucket": UNKNOWN_STRING}), None, ""),
+    ("stack-task-output-bucket", "someone-elses-bucket", lambda: output_to("someone-elses-bucket", depends=False),
+     ["taskInvocationParameters.runCommandParameters.outputS3Bucket 'someone-elses-bucket' is not a bucket this "
+      "stack creates", "Bucket names are global and carry no account", "with their own instance profile",
+      "allowedOutputBuckets"], "task-2"),
+    ("stack-task-output-bucket", "another-bucket-despite-the-dependency", lambda: output_to("someone-elses-bucket"),
+     ["'someone-elses-bucket' is not a bucket this stack creates"], "task-2"),
+    ("stack-task-output-bucket", "no-bucket-in-the-stack", lambda: lab_stack().add(TASK_TYPE, "task-2", variant(
+        TASK, {f"{RC}.outputS3Bucket": OUTPUT_BUCKET}), deps={"windowId": ["window"]}),
+     ["'mw-output-123456789012' is not a bucket this stack creates"], "task-2"),
+    # The deploying account is pinned.
+    ("stack-account-pinned", "no-provider", lab_stack, None, ""),
+    ("stack-account-pinned", "pinned", lambda: lab_stack().pinned(), None, ""),
+    ("stack-account-pinned", "pinned-as-json-text", lambda: lab_stack().pinned(json.dumps([ACCOUNT])), None, ""),
+    ("stack-account-pinned", "pinned-unquoted", lambda: lab_stack().pinned(f"[{ACCOUNT}]"), None, ""),
+    ("stack-account-pinned", "unknown", lambda: lab_stack().pinned(UNKNOWN_ARRAY), None, ""),
+    ("stack-account-pinned", "unpinned", lambda: lab_stack().pinned([]),
+     ["AWS provider 'default_7_51_1': allowedAccountIds lists no account", "aws:allowedAccountIds"],
+     "default_7_51_1"),
+    ("stack-account-pinned", "unpinned-text", lambda: lab_stack().pinned("[]"), ["allowedAccountIds is '[]', which lists no account"],
+     "default_7_51_1"),
+    ("stack-account-pinned", "not-an-account", lambda: lab_stack().pinned(["12345"]),
+     ["allowedAccountIds holds '12345', which is not an account ID (allowed: 12 digits"], "default_7_51_1"),
+    ("stack-account-pinned", "provider-resource-only", lambda: with_provider_resource(
+        StackBuilder(), {"region": "us-east-1"}), ["allowedAccountIds is not set"], "default_7_51_1"),
     ("stack-invoke-access", "ssm-prefixed", lambda: lambda_stack(LAMBDA_TASK), None, ""),
     ("stack-invoke-access", "ssm-prefixed-sfn", lambda: lambda_stack(STEP_FUNCTIONS_TASK), None, ""),
     ("stack-invoke-access", "granted", lambda: lambda_stack(
@@ -243,6 +378,26 @@ def test_allowed_service_role_arns() -> None:
     stack = lab_stack().add(TASK_TYPE, "task-2", variant(TASK, {"serviceRoleArn": "arn:aws:iam::210987654321:role/X"}))
     assert run_stack("stack-task-service-role", stack, config={
         "allowedServiceRoleArns": ["arn:aws:iam::210987654321:role/X"]}) == []
+    admin = f"arn:aws:iam::{ACCOUNT}:role/Admin"
+    notify = notify_as(deployed_stack().pinned(), admin)
+    assert run_stack("stack-task-service-role", notify, config={"allowedServiceRoleArns": [admin]}) == []
+    assert len(run_stack("stack-task-service-role", notify_as(deployed_stack().pinned(), admin))) == 1
+
+
+def test_allowed_output_buckets() -> None:
+    stack = output_to("someone-elses-bucket", depends=False)
+    assert run_stack("stack-task-output-bucket", stack, config={"allowedOutputBuckets": ["someone-elses-bucket"]}) == []
+    assert len(run_stack("stack-task-output-bucket", stack, config={"allowedOutputBuckets": ["other"]})) == 1
+
+
+def test_a_provider_is_reported_once() -> None:
+    """Named by every resource it manages and listed as a resource itself: one violation, on its URN."""
+    stack = with_provider_resource(lab_stack().pinned([]), {"region": "us-east-1"})
+    found = run_stack("stack-account-pinned", stack)
+    assert len(found) == 1 and found[0].urn.endswith("pulumi:providers:aws::default_7_51_1")
+    second = provider({"region": "eu-west-1"}, name="europe")
+    stack = lab_stack().pinned().add(ROLE_TYPE, "role-eu", {**ROLE, "name": "eu"}, provider=second)
+    assert [v.urn.rsplit("::", 1)[1] for v in run_stack("stack-account-pinned", stack)] == ["europe"]
 
 
 def test_unplaced_task_suspends_completeness() -> None:

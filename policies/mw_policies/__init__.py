@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from . import cloudwatch, iam, overlap, patch, s3, sns, stack, target, task, window
+from . import aws, cloudwatch, iam, overlap, patch, reach, s3, sns, stack, target, task, window
 
 PACK_NAME = "maintenance-windows"
 
@@ -18,10 +18,12 @@ ALL_POLICIES: list[Policy] = [
     *target.POLICIES,
     *task.POLICIES,
     *iam.POLICIES,
+    *reach.POLICIES,
     *s3.POLICIES,
     *sns.POLICIES,
     *cloudwatch.POLICIES,
     *patch.POLICIES,
+    *aws.POLICIES,
     *stack.POLICIES,
     *s3.STACK_POLICIES,
     *overlap.POLICIES,

@@ -284,3 +284,67 @@ def other_principals(principal: Any) -> tuple[str, ...]:
             continue
         out.extend(f"{kind}:{v}" for v in (_strings(values) or ()))
     return tuple(out)
+
+
+def patterns_overlap(first: str, second: str, *, ignore_case: bool = True) -> bool:
+    """Whether some text matches both wildcard patterns (``*``: any run of characters, ``?``: one character),
+    e.g. whether an Action pattern such as ``lambda:*`` or ``*:Invoke*`` grants an action of the family
+    ``states:*``. Compared case-insensitively by default, as IAM compares actions.
+
+    A table over (position in first, position in second), filled from the ends: O(len(first) * len(second))
+    steps whatever the patterns hold (a family pattern is short, so this stays linear in the statement's).
+    """
+    if ignore_case:
+        first, second = first.lower(), second.lower()
+    n, m = len(first), len(second)
+    # after[j]: whether first[i+1:] and second[j:] can match a common text (the row below the current one).
+    after = [False] * (m + 1)
+    after[m] = True
+    for j in range(m - 1, -1, -1):
+        after[j] = second[j] == "*" and after[j + 1]
+    for i in range(n - 1, -1, -1):
+        row = [False] * (m + 1)
+        a = first[i]
+        row[m] = a == "*" and after[m]
+        for j in range(m - 1, -1, -1):
+            b = second[j]
+            if a == "*":
+                # first's star matches nothing, or takes the next character (or star) of second.
+                row[j] = after[j] or row[j + 1]
+            elif b == "*":
+                row[j] = row[j + 1] or after[j]
+            else:
+                row[j] = (a == "?" or b == "?" or a == b) and after[j + 1]
+        after = row
+    return after[0]
+
+
+def action_may_be(pattern: str, family: str) -> bool:
+    """Whether an Action pattern grants some action of ``family`` (``lambda:InvokeFunction``, ``states:*``: a
+    literal service, then a pattern of action names). Action names hold no ``:`` (``service:ActionName``,
+    "IAM JSON policy elements: Action"), so a wildcard never stands for a second one: ``*:Get*`` grants no
+    ``s3:Put*`` action, though as bare patterns they share the text ``s3:Put:Get``."""
+    service, _, name = family.partition(":")
+    text, prefix = pattern.lower(), service.lower() + ":"
+    # The positions of the pattern that can follow a match of the service prefix (a small NFA: a star may take
+    # any run of it).
+    states = _star_closure(text, {0})
+    for character in prefix:
+        following: set[int] = set()
+        for i in states:
+            if i < len(text):
+                if text[i] == "*":
+                    following.add(i)
+                elif text[i] == "?" or text[i] == character:
+                    following.add(i + 1)
+        states = _star_closure(text, following)
+    return any(":" not in text[i:] and patterns_overlap(text[i:], name) for i in states)
+
+
+def _star_closure(text: str, states: set[int]) -> set[int]:
+    out = set(states)
+    for i in sorted(states):
+        while i < len(text) and text[i] == "*":
+            i += 1
+            out.add(i)
+    return out

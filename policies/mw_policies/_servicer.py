@@ -2,7 +2,7 @@
 
 For every resource, pulumi-policy's ``Analyze`` converts the properties from protobuf and wraps them in
 proxies once *per policy*, and ``AnalyzeStack`` converts every resource once per stack policy: with this
-pack's 45 resource rules that is about 3 ms per resource, of which the rules themselves take 0.2 ms.
+pack's 45 resource rules (when measured) that is about 3 ms per resource, of which the rules took 0.2 ms.
 :class:`Servicer` converts once per request, shares the read-only result between the rules, and skips a
 :class:`~mw_policies._typed.ResourceTypePolicy` for the types it does not check (the rule would return
 at once). Levels, messages, their order, "not applicable" and "can't run during preview" results are

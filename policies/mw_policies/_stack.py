@@ -16,7 +16,10 @@ from typing import Any, TypeVar
 
 from pulumi_policy import PolicyResource
 
+from mw import arns
+
 from . import _iam
+from ._account import provider_pin
 from ._props import UNKNOWN, get, plain_props
 from .iam import POLICY, ROLE, ROLE_POLICY, ROLE_POLICY_ATTACHMENT, documents, is_service_role
 from .target import MAINTENANCE_WINDOW_TARGET
@@ -154,32 +157,87 @@ class Stack:
         unsure = any(self._some_unknown(resource_type, key) for key in keys)
         return Link(None, "unknown" if unsure else "outside", value)
 
+    def link_value(self, resource: PolicyResource, field: str, value: Any, resource_type: str,
+                   keys: tuple[str, ...] = ("id",)) -> Link:
+        """The resource of ``resource_type`` that ``value``, read from inside ``field`` (a task's output bucket
+        inside ``taskInvocationParameters``), names. A known value names the resource whose known ``keys`` value
+        equals it; an unknown value, a resource ``field`` depends on. A known value naming none is "outside",
+        unless a resource ``field`` depends on has no known ``keys`` value yet to compare ("unknown")."""
+        found = self.depends(resource, field, resource_type)
+        if value is UNKNOWN:
+            return Link(found[0], "stack") if found else Link(None, "unknown")
+        if not isinstance(value, str) or not value:
+            return Link(None, "missing", value)
+        for key in keys:
+            match = self._by_value(resource_type, key, value)
+            if match is not None:
+                return Link(match, "stack", value)
+        unsure = any(not any(isinstance(get(self.props(r), key), str) for key in keys) for r in found)
+        return Link(None, "unknown" if unsure else "outside", value)
+
     def tasks_and_targets(self) -> list[PolicyResource]:
         return self.of_type(MAINTENANCE_WINDOW_TASK) + self.of_type(MAINTENANCE_WINDOW_TARGET)
 
     def role_of(self, task: PolicyResource, allowed: Iterable[str] = ()) -> Link:
-        """The role a task runs as (its ``serviceRoleArn``)."""
-        roles = self.depends(task, "serviceRoleArn", ROLE)
-        if roles:
-            return Link(roles[0], "stack")
-        arn = get(self.props(task), "serviceRoleArn")
-        if arn is UNKNOWN:
-            return Link(None, "unknown")
-        if not isinstance(arn, str) or not arn:
-            return Link(None, "missing", arn)
-        role = self._by_value(ROLE, "arn", arn)
-        if role is None and ":role/" in arn:
-            # An ARN the program spelled out from the account ID and the role's name: no dependency, and
-            # under preview the role's own arn is unknown, but its name is known.
-            role = self._by_value(ROLE, "name", arn.rsplit("/", 1)[-1])
+        """The role a task runs as (its ``serviceRoleArn``): see :meth:`role_link`."""
+        return self.role_link(task, "serviceRoleArn", get(self.props(task), "serviceRoleArn"), allowed)
+
+    def role_link(self, resource: PolicyResource, field: str, value: Any, allowed: Iterable[str] = ()) -> Link:
+        """The role of this stack a role ARN ``value`` (read from ``field`` of ``resource``) names.
+
+        By its full ARN, never by the name alone: a role of the same name in another account, or under another
+        path, is another role. An unknown value is the role its ``field`` depends on (it was computed from
+        it); a known value must equal the role's ``arn``, or, while that is unknown (a preview), the ARN the
+        role will have, ``arn:<partition>:iam::<deploying account>:role<path><name>``
+        ("IAM identifiers", IAM User Guide: role ARNs carry the path). Without a pinned account the account
+        cannot be compared: a value equal in everything else is taken for the role (the rule cannot judge it,
+        and stack-account-pinned reports the unpinned provider).
+        """
+        if value is UNKNOWN:
+            roles = self.depends(resource, field, ROLE)
+            return Link(roles[0], "stack") if roles else Link(None, "unknown")
+        if not isinstance(value, str) or not value:
+            return Link(None, "missing", value)
+        role = self._by_value(ROLE, "arn", value)
         if role is not None:
-            return Link(role, "stack", arn)
-        if arn in allowed:
-            return Link(None, "allowed", arn)
+            return Link(role, "stack", value)
+        parsed = arns.parse(value)
+        if parsed is not None and parsed.service == "iam" and parsed.resource.startswith("role/"):
+            for candidate in self._roles_named(parsed.resource.rsplit("/", 1)[-1]):
+                # None: equal in all that can be compared (the account cannot be, without a pin).
+                if self.is_arn_of(candidate, value) is not False:
+                    return Link(candidate, "stack", value)
+        if value in allowed:
+            return Link(None, "allowed", value)
         unsure = self.memo(("roles-unsure",), lambda: any(
             get(self.props(r), "arn") is UNKNOWN and not isinstance(get(self.props(r), "name"), str)
             for r in self.of_type(ROLE)))
-        return Link(None, "unknown" if unsure else "outside", arn)
+        return Link(None, "unknown" if unsure else "outside", value)
+
+    def _roles_named(self, name: str) -> list[PolicyResource]:
+        index = self.memo(("roles-by-name",), lambda: _group(
+            (get(self.props(r), "name"), r) for r in self.of_type(ROLE)))
+        return index.get(name, [])
+
+    def is_arn_of(self, role: PolicyResource, value: str) -> bool | None:
+        """Whether ``value`` is the ARN of ``role`` (None: cannot tell, e.g. the deploying account is not pinned)."""
+        p = self.props(role)
+        known = get(p, "arn")
+        if isinstance(known, str):
+            return known == value
+        name, path = get(p, "name"), get(p, "path")
+        path = "/" if path is None or path == "" else path
+        if not isinstance(name, str) or not isinstance(path, str):
+            return None
+        parsed = arns.parse(value)
+        if parsed is None or parsed.resource != f"role{path}{name}":
+            return False
+        pin = provider_pin(role.provider)
+        if not pin.pinned:
+            return None
+        partitions = {pin.partition} if pin.partition else {parsed.partition}
+        return parsed.service == "iam" and parsed.region == "" and parsed.partition in partitions and (
+            parsed.account in pin.accounts)
 
     def attached_to(self, item: PolicyResource, role: PolicyResource) -> bool | None:
         """Whether a RolePolicy or RolePolicyAttachment names ``role`` (None: cannot tell yet)."""
@@ -267,3 +325,10 @@ class Stack:
         return is_service_role(self.props(role))
 
 
+def _group(pairs: Iterable[tuple[Any, PolicyResource]]) -> dict[str, list[PolicyResource]]:
+    """Resources by a known string value, in stack order."""
+    out: dict[str, list[PolicyResource]] = {}
+    for key, resource in pairs:
+        if isinstance(key, str):
+            out.setdefault(key, []).append(resource)
+    return out

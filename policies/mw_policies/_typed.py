@@ -4,6 +4,10 @@ pulumi-policy for Python has no ``validateResourceOfType``: every resource polic
 :class:`ResourceTypePolicy` names its types once; its ``validate`` runs the rule only for those types,
 so the rule function never tests ``args.resource_type`` itself, and the pack's servicer (``_servicer.py``)
 can skip the rule for other types without calling it.
+
+A type is a Pulumi type token (``aws:ssm/maintenanceWindow:MaintenanceWindow``) or ``<package>:*:*``, every
+resource type of one package (``aws:*:*``: every AWS resource, for rules on what every resource has, such
+as ``tags`` and ``region``). Provider resources have their own package token (``pulumi:providers:aws``).
 """
 
 from __future__ import annotations
@@ -12,6 +16,21 @@ from collections.abc import Iterable
 from typing import Any
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+
+# The module and type parts of a token that stands for every resource type of its package.
+EVERY_TYPE = ":*:*"
+
+
+class TypeSet(frozenset):  # type: ignore[type-arg]
+    """Type tokens; ``in`` also matches a type of a package named as ``<package>:*:*``."""
+
+    def __contains__(self, resource_type: object) -> bool:
+        if frozenset.__contains__(self, resource_type):
+            return True
+        if not isinstance(resource_type, str) or resource_type.count(":") != 2:
+            return False
+        package = resource_type.split(":", 1)[0]
+        return frozenset.__contains__(self, package + EVERY_TYPE)
 
 
 class ResourceTypePolicy(ResourceValidationPolicy):
@@ -24,13 +43,14 @@ class ResourceTypePolicy(ResourceValidationPolicy):
             resource_types=["aws:sns/topic:Topic"], validate=_sns_topic_encryption)
     """
 
-    resource_types: frozenset[str]
+    resource_types: TypeSet
 
     def __init__(self, *, resource_types: Iterable[str], validate: Any, **kwargs: Any) -> None:
-        types = frozenset(resource_types)
+        types = TypeSet(resource_types)
         if not types or not all(isinstance(t, str) and t.count(":") == 2 for t in types):
             raise TypeError(f"resource_types: expected Pulumi type tokens such as 'aws:ssm/maintenanceWindow:"
-                            f"MaintenanceWindow', got {sorted(map(repr, types))}")
+                            f"MaintenanceWindow' (or 'aws:*:*' for every AWS type), got "
+                            f"{sorted(map(repr, types))}")
         if not callable(validate):
             raise TypeError("Expected validate to be callable")
 

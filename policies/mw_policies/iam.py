@@ -15,8 +15,11 @@ from pulumi_policy import (
     ResourceValidationArgs,
 )
 
+from mw import arns, limits
+
 from . import _iam
-from ._props import config, message, props, subject
+from ._account import Pin, provider_pin
+from ._props import config, limit_problem, message, props, subject
 from ._typed import ResourceTypePolicy
 
 ROLE = "aws:iam/role:Role"
@@ -142,6 +145,7 @@ def _iam_confused_deputy(args: ResourceValidationArgs, report_violation: ReportV
     trust = _service_role_trust(args)
     if trust is None:
         return
+    pin = provider_pin(getattr(args, "provider", None))
     for statement in trust.statements:
         if not statement.allows or SSM_PRINCIPAL not in _iam.service_principals(statement.principal):
             continue
@@ -155,15 +159,75 @@ def _iam_confused_deputy(args: ResourceValidationArgs, report_violation: ReportV
                 "could assume it (confused deputy)",
                 'add "Condition": {"StringEquals": {"aws:SourceAccount": "<this account id>"}}',
             ))
+            continue
+        for problem in _source_problems(statement, pin):
+            report_violation(message(
+                _who(args),
+                f"the trust policy ({statement.label}) {problem}",
+                'set "aws:SourceAccount" to the deploying account '
+                f'({pin.shown() if pin.pinned else "its 12-digit ID"})',
+            ))
+
+
+def _source_problems(statement: _iam.Statement, pin: Pin) -> list[str]:
+    """Why the aws:SourceAccount / aws:SourceArn values of a statement do not name the deploying account.
+
+    aws:SourceAccount is "the account ID of the resource making a service-to-service request" (IAM User Guide,
+    "AWS global condition context keys": aws:SourceAccount), a 12-digit account ID; a value that is not one
+    matches no request, and one naming another account lets Systems Manager act for that account only.
+    """
+    out: list[str] = []
+    for operator, values in statement.conditions.get("aws:sourceaccount", []):
+        for value in values:
+            if value == "*":
+                continue  # a wildcard next to a real guard (aws:SourceArn) adds nothing, and takes nothing
+            problem = arns.account_problem(value)
+            if problem is not None:
+                out.append(f"has an aws:SourceAccount ({operator}) value that is no account, so the condition "
+                           f"matches no request: {problem}")
+            elif pin.pinned and value not in pin.accounts:
+                out.append(f"has aws:SourceAccount ({operator}) {value!r}, another account than the deploying "
+                           f"account (allowed: {pin.shown()}), so Systems Manager acting for that account may "
+                           "assume the role")
+    for operator, values in statement.conditions.get("aws:sourcearn", []):
+        for value in values:
+            account = arns.account_of(value)
+            if (pin.pinned and account is not None and arns.ACCOUNT_ID.fullmatch(account)
+                    and account not in pin.accounts):
+                out.append(f"has aws:SourceArn ({operator}) {value!r} in account {account}, not the deploying "
+                           f"account (allowed: {pin.shown()})")
+    return out
 
 
 iam_confused_deputy = ResourceTypePolicy(
     name="iam-confused-deputy",
-    description="Requires an aws:SourceAccount or aws:SourceArn condition where the service role trusts "
-    "Systems Manager.",
+    description="Requires an aws:SourceAccount or aws:SourceArn condition naming the deploying account where the "
+    "service role trusts Systems Manager.",
     resource_types=[ROLE],
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_iam_confused_deputy,
+)
+
+
+def _iam_permissions_boundary(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    boundary = props(args).get("permissionsBoundary")
+    if boundary is None or boundary == "":
+        return  # no boundary (an empty string is how the provider spells none)
+    problem = limit_problem(limits.IAM_POLICY_ARN, "permissionsBoundary", boundary)
+    if problem:
+        report_violation(message(
+            _who(args), problem,
+            "set permissionsBoundary to the ARN of a managed policy, e.g. arn:aws:iam::123456789012:policy/"
+            "MaintenanceBoundary (an inline policy cannot be a boundary)",
+        ))
+
+
+iam_permissions_boundary = ResourceTypePolicy(
+    name="iam-permissions-boundary",
+    description="Requires a role's permissionsBoundary to be the ARN of a managed policy.",
+    resource_types=[ROLE],
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=_iam_permissions_boundary,
 )
 
 
@@ -286,6 +350,7 @@ POLICIES = [
     iam_policy_document,
     iam_trusted_principals,
     iam_confused_deputy,
+    iam_permissions_boundary,
     iam_passrole_resource,
     iam_passrole_condition,
     iam_no_wildcard_actions,

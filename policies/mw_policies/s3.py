@@ -21,8 +21,10 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from mw.limits import S3_LIFECYCLE_DAYS, check
+
 from . import _iam
-from ._props import UNKNOWN, config, get, message, props, show, subject, whole
+from ._props import UNKNOWN, config, get, limit_problem, message, props, show, subject, whole
 from ._stack import Stack
 from ._typed import ResourceTypePolicy
 
@@ -252,11 +254,16 @@ s3_bucket_ownership = ResourceTypePolicy(
 )
 
 
-def _expirations(rule: dict[str, Any]) -> list[Any]:
-    value = rule.get("expiration")
-    if isinstance(value, list):  # an older provider schema sends the one block as a list
+def _blocks(rule: dict[str, Any], key: str) -> list[Any]:
+    """A rule's ``key`` block as a list (an older provider schema sends the one block as a list)."""
+    value = rule.get(key)
+    if isinstance(value, list):
         return value
     return [] if value is None else [value]
+
+
+def _expirations(rule: dict[str, Any]) -> list[Any]:
+    return _blocks(rule, "expiration")
 
 
 def _s3_bucket_retention(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -272,14 +279,8 @@ def _s3_bucket_retention(args: ResourceValidationArgs, report_violation: ReportV
             if not isinstance(expiration, dict):
                 continue
             raw_days, date = expiration.get("days"), expiration.get("date")
-            days = whole(raw_days)
-            if days is None and isinstance(raw_days, (int, float)) and not isinstance(raw_days, bool):
-                # 2.5, NaN or Infinity: S3 takes a whole number of days (a NaN reaches the pack as a float).
-                report_violation(message(
-                    who,
-                    f"rules[{index}].expiration.days: expected a whole number of days, got {show(raw_days)}",
-                    f"set expiration.days to a whole number, at least {minimum} (outputBucket.expirationDays)",
-                ))
+            # A number S3 would refuse (2.5, NaN, 3e9) is s3-lifecycle-days' (mandatory everywhere).
+            days = whole(raw_days) if check(S3_LIFECYCLE_DAYS, raw_days) is None else None
             if days is not None and 0 < days < minimum:
                 report_violation(message(
                     who,
@@ -306,6 +307,47 @@ s3_bucket_retention = ResourceTypePolicy(
                                          "default": RETENTION_DEFAULTS["minRetentionDays"]}}
     ),
     validate=_s3_bucket_retention,
+)
+
+
+# Lifecycle days S3 accepts: Expiration Days and NoncurrentVersionExpiration NoncurrentDays are "a non-zero
+# positive integer" (S3 API Reference, LifecycleExpiration and NoncurrentVersionExpiration), 32-bit in the model.
+# An expiration.days of 0 is how pulumi-aws (terraform-provider-aws) spells "not set": it fills in 0 when only
+# expiredObjectDeleteMarker or a date is given, and does not send it (hashicorp/terraform-provider-aws#23674),
+# while a noncurrentDays of 0 reaches S3 and fails ("'NoncurrentDays' for NoncurrentVersionExpiration action must
+# be a positive integer", hashicorp/terraform-provider-aws#34197).
+_LIFECYCLE_DAYS = (("expiration", "days", True), ("noncurrentVersionExpiration", "noncurrentDays", False))
+
+
+def _s3_lifecycle_days(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    rules = get(props(args), "rules")
+    if not isinstance(rules, list):
+        return
+    for index, rule in enumerate(rules):
+        if not isinstance(rule, dict):
+            continue
+        for block, field, zero_is_unset in _LIFECYCLE_DAYS:
+            for position, item in enumerate(_blocks(rule, block)):
+                days = get(item, field)
+                if days is None or days is UNKNOWN or (zero_is_unset and whole(days) == 0):
+                    continue
+                at = f"[{position}]" if isinstance(rule.get(block), list) else ""
+                problem = limit_problem(S3_LIFECYCLE_DAYS, f"rules[{index}].{block}{at}.{field}", days)
+                if problem:
+                    report_violation(message(
+                        _who(args.resource_type, args.name), problem,
+                        f"set {field} to a whole number of days from 1 to 2147483647 (outputBucket.expirationDays "
+                        "in the stack config), or remove the block",
+                    ))
+
+
+s3_lifecycle_days = ResourceTypePolicy(
+    name="s3-lifecycle-days",
+    description="Requires lifecycle expiration days and noncurrent days that S3 accepts: whole numbers from 1 to "
+    "2147483647.",
+    resource_types=[BUCKET_LIFECYCLE],
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=_s3_lifecycle_days,
 )
 
 
@@ -420,6 +462,7 @@ POLICIES = [
     s3_bucket_policy,
     s3_bucket_ownership,
     s3_bucket_retention,
+    s3_lifecycle_days,
 ]
 
 STACK_POLICIES = [stack_bucket_safeguards]

@@ -8,6 +8,8 @@ from ._props import UNKNOWN, get, message, props, show, subject
 from ._typed import ResourceTypePolicy
 
 TOPIC = "aws:sns/topic:Topic"
+TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
+TOPIC_SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 
 
 def _sns_topic_encryption(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:

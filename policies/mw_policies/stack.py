@@ -16,9 +16,11 @@ from pulumi_policy import (
 from mw import limits
 
 from . import _iam
-from ._props import UNKNOWN, config, get, message, show, subject
+from ._account import AWS_PROVIDER, UNPINNED, read_pin
+from ._props import UNKNOWN, config, get, message, plain_props, show, subject
 from ._stack import MANAGED_POLICY_ARN, Stack
 from .iam import ROLE
+from .s3 import BUCKET
 from .task import MAINTENANCE_WINDOW_TASK
 from .window import MAINTENANCE_WINDOW
 
@@ -194,36 +196,145 @@ stack_managed_policy = StackValidationPolicy(
 )
 
 
+_NOTIFICATION_ROLE = ("taskInvocationParameters", "runCommandParameters", "serviceRoleArn")
+
+
 def _stack_task_service_role(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     stack = Stack(args.resources)
     allowed = config(args, "allowedServiceRoleArns", [])
     for task in stack.of_type(MAINTENANCE_WINDOW_TASK):
-        link = stack.role_of(task, allowed)
-        if link.status == "outside":
-            report_violation(message(
-                _who(task),
-                f"serviceRoleArn {show(link.value)} is not a role of this stack (allowed: this stack's maintenance "
-                "window service role, or an ARN listed in allowedServiceRoleArns)",
-                "pass the service role's arn output, or list the ARN in allowedServiceRoleArns in the policy config",
-            ), task.urn)
-        elif link.resource is not None and stack.is_service_role(link.resource) is False:
-            report_violation(message(
-                _who(task),
-                f"serviceRoleArn points to role '{link.resource.name}', whose trust policy does not trust "
-                "ssm.amazonaws.com, so Systems Manager cannot assume it",
-                "use the maintenance window service role, or let that role trust ssm.amazonaws.com",
-            ), task.urn)
+        _check_role(stack, task, "serviceRoleArn", "the role the task runs as", stack.role_of(task, allowed),
+                    report_violation)
+        notification = get(stack.props(task), *_NOTIFICATION_ROLE)
+        if notification is None or notification == "":
+            continue  # no notification role (task-notification-role says whether one is needed)
+        # Systems Manager assumes this role to publish to SNS ("Monitoring Systems Manager status changes using
+        # Amazon SNS notifications", SSM User Guide: a service role for Systems Manager with sns:Publish).
+        _check_role(stack, task, ".".join(_NOTIFICATION_ROLE), "the role Run Command publishes notifications as",
+                    stack.role_link(task, _NOTIFICATION_ROLE[0], notification, allowed), report_violation)
+
+
+def _check_role(stack: Stack, task: PolicyResource, field: str, what: str, link: Any,
+                report_violation: ReportViolation) -> None:
+    if link.status == "outside":
+        report_violation(message(
+            _who(task),
+            f"{field} {show(link.value)} is not a role of this stack ({what}; allowed: the ARN of this stack's "
+            "maintenance window service role, account, path and name, or an ARN listed in allowedServiceRoleArns; "
+            "a role of the same name in another account or under another path is another role)",
+            "pass the service role's arn output, or list the ARN in allowedServiceRoleArns in the policy config",
+        ), task.urn)
+    elif link.resource is not None and stack.is_service_role(link.resource) is False:
+        report_violation(message(
+            _who(task),
+            f"{field} ({what}) points to role '{link.resource.name}', whose trust policy does not trust "
+            "ssm.amazonaws.com, so Systems Manager cannot assume it",
+            "use the maintenance window service role, or let that role trust ssm.amazonaws.com",
+        ), task.urn)
 
 
 stack_task_service_role = StackValidationPolicy(
     name="stack-task-service-role",
-    description="Requires every task to run as a service role of this stack, or one the config allows.",
+    description="Requires every task's role and Run Command notification role to be a service role of this stack "
+    "(by full ARN), or one the config allows.",
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=PolicyConfigSchema(
         properties={"allowedServiceRoleArns": {"type": "array", "items": {"type": "string"}, "default": []}}
     ),
     validate=_stack_task_service_role,
 )
+
+
+# Run Command writes a command's output to S3 with the managed node's own credentials: "The S3 permissions that
+# grant the ability to write the data to an S3 bucket are those of the instance profile (for EC2 instances) or
+# IAM service role (hybrid-activated machines) assigned to the instance, not those of the IAM user performing this
+# task" (SSM User Guide, "Running commands from the console",
+# https://docs.aws.amazon.com/systems-manager/latest/userguide/running-commands-console.html). So no grant of the
+# stack limits where output goes: only the task's outputS3Bucket does. Bucket names are global and a bucket ARN has
+# no account ("Amazon Resource Names": arn:aws:s3:::NAME), so a bucket the stack does not create cannot be shown
+# to belong to this account.
+_OUTPUT_BUCKET = ("taskInvocationParameters", "runCommandParameters", "outputS3Bucket")
+
+
+def _stack_task_output_bucket(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    stack = Stack(args.resources)
+    allowed = config(args, "allowedOutputBuckets", [])
+    for task in stack.of_type(MAINTENANCE_WINDOW_TASK):
+        name = get(stack.props(task), *_OUTPUT_BUCKET)
+        if name is None or name == "" or (name is not UNKNOWN and not isinstance(name, str)):
+            continue  # no S3 output (task-run-command-parameters checks the name's form)
+        link = stack.link_value(task, _OUTPUT_BUCKET[0], name, BUCKET, keys=("bucket", "id"))
+        if link.status != "outside" or name in allowed:
+            continue
+        report_violation(message(
+            _who(task),
+            f"{'.'.join(_OUTPUT_BUCKET)} {show(name)} is not a bucket this stack creates (allowed: this stack's "
+            "output bucket, or a bucket listed in allowedOutputBuckets). Bucket names are global and carry no "
+            "account, so nothing shows that bucket is yours, and the instances write their command output to it "
+            "with their own instance profile, whoever owns it",
+            "pass the stack's output bucket (its bucket output), or, if that bucket is yours, list it in "
+            "allowedOutputBuckets in the policy config",
+        ), task.urn)
+
+
+stack_task_output_bucket = StackValidationPolicy(
+    name="stack-task-output-bucket",
+    description="Requires every Run Command task's output bucket to be a bucket of this stack, or one the config "
+    "allows.",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    config_schema=PolicyConfigSchema(
+        properties={"allowedOutputBuckets": {"type": "array", "items": {"type": "string"}, "default": []}}
+    ),
+    validate=_stack_task_output_bucket,
+)
+
+
+def _stack_account_pinned(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    providers: dict[str, Any] = {}
+    for resource in args.resources:
+        if resource.resource_type == AWS_PROVIDER:
+            providers.setdefault(resource.urn, resource)
+        provider = resource.provider
+        if provider is not None and provider.resource_type == AWS_PROVIDER:
+            providers.setdefault(provider.urn, provider)
+    for urn, provider in providers.items():
+        pin = read_pin(plain_props(provider.props))
+        who = subject("AWS provider", provider.name)
+        fix = ('pin the account in the stack config: aws:allowedAccountIds: ["<12-digit account ID>"] (or '
+               "allowedAccountIds on an explicit provider)")
+        if pin.status == UNPINNED and not pin.invalid:
+            report_violation(message(
+                who,
+                f"allowedAccountIds {_unpinned(pin.raw)}, so the stack "
+                "deploys into whichever account the credentials belong to, and the pack cannot tell which "
+                "references are to other accounts (iam-cross-account, iam-confused-deputy and "
+                "stack-task-service-role judge less)",
+                fix,
+            ), urn)
+        elif pin.invalid:
+            report_violation(message(
+                who,
+                f"allowedAccountIds holds {', '.join(repr(v) for v in pin.invalid)}, which "
+                f"{'is not an account ID' if len(pin.invalid) == 1 else 'are not account IDs'} (allowed: 12 "
+                "digits, such as 123456789012), and matches no account",
+                fix,
+            ), urn)
+
+
+def _unpinned(raw: Any) -> str:
+    if raw is None or raw == "":
+        return "is not set"
+    return "lists no account" if isinstance(raw, list) else f"is {show(raw)}, which lists no account"
+
+
+stack_account_pinned = StackValidationPolicy(
+    name="stack-account-pinned",
+    description="Requires the AWS provider to pin the deploying account with allowedAccountIds, so that references "
+    "to other accounts can be judged.",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=_stack_account_pinned,
+)
+
 
 # What invoking each kind of task needs, and the ARN segment that names the resource.
 _INVOKE = {
@@ -314,4 +425,6 @@ POLICIES = [
     stack_managed_policy,
     stack_task_service_role,
     stack_invoke_access,
+    stack_task_output_bucket,
+    stack_account_pinned,
 ]

@@ -32,6 +32,8 @@ PARAMETER_BLOCKS = {
     "STEP_FUNCTIONS": "stepFunctionsParameters",
 }
 TASK_TARGET_KEYS = ("WindowTargetIds", "InstanceIds")
+# The task types whose taskArn is an SSM document (name or ARN).
+DOCUMENT_TASK_TYPES = ("RUN_COMMAND", "AUTOMATION")
 # IAM role ARN: arn:<partition>:iam::<account>:role/<optional path/><name>, names of [\w+=,.@-]{1,64}.
 ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/(?:[\x21-\x7e]*/)?[A-Za-z0-9_+=,.@-]{1,64}")
 SERVICE_LINKED_ROLE = "/aws-service-role/ssm.amazonaws.com/AWSServiceRoleForAmazonSSM"
@@ -82,8 +84,17 @@ def _task_type(args: ResourceValidationArgs, report_violation: ReportViolation) 
                                  "set taskArn to the SSM document name, Lambda function ARN or state machine ARN"))
     else:
         problem = limit_problem(limits.TASK_ARN, "taskArn", task_arn)
+        if problem is None and task_type in DOCUMENT_TASK_TYPES:
+            # Registration does not check it ("Maintenance Window does not validate the TaskArn when you register
+            # a task", MaintenanceWindowTask.TaskArn); SendCommand / StartAutomationExecution refuse it when the
+            # window runs (their DocumentName is a DocumentARN, ^[a-zA-Z0-9_\-.:/]{3,128}$).
+            problem = limit_problem(limits.DOCUMENT_ARN, "taskArn", task_arn)
+            if problem:
+                problem += f": a {task_type} task's taskArn is an SSM document name or ARN"
         if problem:
-            report_violation(message(_who(args), problem, "give a document name or ARN of at most 1600 characters"))
+            report_violation(message(_who(args), problem, "give a document name or ARN of at most 1600 characters "
+                                     "(an SSM document: 3 to 128 letters, digits and _ - . : /, e.g. "
+                                     "AWS-RunPatchBaseline)"))
     blocks = get(p, "taskInvocationParameters")
     if not isinstance(task_type, str) or task_type not in PARAMETER_BLOCKS or not isinstance(blocks, dict):
         return
@@ -99,7 +110,8 @@ def _task_type(args: ResourceValidationArgs, report_violation: ReportViolation) 
 
 task_type = ResourceTypePolicy(
     name="task-type",
-    description="Requires a valid task type and task ARN, with invocation parameters for that type only.",
+    description="Requires a valid task type and task ARN (a document name for Run Command and Automation), with "
+    "invocation parameters for that type only.",
     resource_types=[MAINTENANCE_WINDOW_TASK],
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_task_type,
@@ -214,12 +226,13 @@ def _task_priority(args: ResourceValidationArgs, report_violation: ReportViolati
     priority = props(args).get("priority")
     problem = None if priority is None else limit_problem(limits.TASK_PRIORITY, "priority", priority)
     if problem:
-        report_violation(message(_who(args), problem, "set priority to a whole number from 0 (runs first)"))
+        report_violation(message(_who(args), problem, "set priority to a whole number from 0 (runs first) to "
+                                 "2147483647"))
 
 
 task_priority = ResourceTypePolicy(
     name="task-priority",
-    description="Requires a task priority that is a whole number from 0.",
+    description="Requires a task priority that is a whole number from 0 to 2147483647 (32 bits).",
     resource_types=[MAINTENANCE_WINDOW_TASK],
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_task_priority,

@@ -22,6 +22,7 @@ from pulumi_policy import (
     EnforcementLevel,
     Policy,
     PolicyCustomTimeouts,
+    PolicyProviderResource,
     PolicyResource,
     PolicyResourceOptions,
     ResourceValidationArgs,
@@ -76,9 +77,12 @@ EXPECTED_LEVELS: dict[str, tuple[str, str]] = {
     "iam-policy-document": (M, M),
     "iam-trusted-principals": (A, M),
     "iam-confused-deputy": (A, M),
+    "iam-permissions-boundary": (M, M),
     "iam-passrole-resource": (M, M),
     "iam-passrole-condition": (A, M),
     "iam-no-wildcard-actions": (A, M),
+    "iam-resource-scope": (A, M),
+    "iam-cross-account": (A, M),
     "s3-bucket-force-destroy": (M, M),
     "s3-bucket-protect": (A, M),
     "s3-public-access-block": (A, M),
@@ -87,17 +91,22 @@ EXPECTED_LEVELS: dict[str, tuple[str, str]] = {
     "s3-bucket-policy": (A, M),
     "s3-bucket-ownership": (A, A),
     "s3-bucket-retention": (A, M),
+    "s3-lifecycle-days": (M, M),
     "sns-topic-encryption": (A, M),
     "cloudwatch-log-retention-value": (M, M),
     "cloudwatch-log-retention": (A, M),
     "patch-baseline-limits": (M, M),
     "patch-baseline-rejected-patches": (A, A),
     "patch-group-limits": (M, M),
+    "aws-tags": (M, M),
+    "aws-region": (M, M),
     "stack-window-membership": (M, M),
     "stack-window-complete": (A, M),
     "stack-managed-policy": (A, M),
     "stack-task-service-role": (A, M),
     "stack-invoke-access": (A, M),
+    "stack-task-output-bucket": (A, M),
+    "stack-account-pinned": (A, M),
     "stack-bucket-safeguards": (A, M),
     "stack-window-overlap": (A, A),
 }
@@ -143,19 +152,36 @@ def urn(resource_type: str, name: str) -> str:
     return f"urn:pulumi:test::maintenance-windows::{resource_type}::{name}"
 
 
+AWS_PROVIDER = "pulumi:providers:aws"
+PINNED_ACCOUNT = "123456789012"
+
+
+def provider(props: Mapping[str, Any] | None = None, name: str = "default_7_51_1") -> PolicyProviderResource:
+    """An AWS provider as pulumi-policy hands it to rules (``args.provider``, ``PolicyResource.provider``); by
+    default the prod stack's: us-east-1, pinned to :data:`PINNED_ACCOUNT`."""
+    inputs = {"region": "us-east-1", "allowedAccountIds": [PINNED_ACCOUNT]} if props is None else dict(props)
+    return PolicyProviderResource(AWS_PROVIDER, unknown_checking_proxy(copy.deepcopy(inputs)),
+                                  f"urn:pulumi:test::maintenance-windows::{AWS_PROVIDER}::{name}", name)
+
+
 def resource_args(resource_type: str, props: Mapping[str, Any], name: str = "res",
-                  config: Mapping[str, Any] | None = None) -> ResourceValidationArgs:
+                  config: Mapping[str, Any] | None = None,
+                  provider: PolicyProviderResource | None = None) -> ResourceValidationArgs:
     proxied = unknown_checking_proxy(copy.deepcopy(dict(props)))
-    return ResourceValidationArgs(resource_type, proxied, urn(resource_type, name), name, options(), None, config)
+    return ResourceValidationArgs(resource_type, proxied, urn(resource_type, name), name, options(), provider,
+                                  config)
 
 
 def run_resource(rule: str, resource_type: str, props: Mapping[str, Any], *, env: str = "prod",
-                 name: str = "res", config: Mapping[str, Any] | None = None) -> list[Violation]:
-    """Run one resource rule on one resource; ``config`` overrides the env's config properties."""
+                 name: str = "res", config: Mapping[str, Any] | None = None,
+                 provider: PolicyProviderResource | None = None) -> list[Violation]:
+    """Run one resource rule on one resource; ``config`` overrides the env's config properties; ``provider``
+    is the resource's provider (none by default, as a caller other than the engine may send)."""
     policy = POLICIES[rule]
     assert isinstance(policy, ResourceValidationPolicy)
     found: list[Violation] = []
-    args = resource_args(resource_type, props, name, config if config is not None else rule_config(rule, env))
+    args = resource_args(resource_type, props, name, config if config is not None else rule_config(rule, env),
+                         provider)
 
     def report(message: str, urn: str | None = None) -> None:
         found.append(Violation(rule, level(rule, env), message, urn))
@@ -165,11 +191,11 @@ def run_resource(rule: str, resource_type: str, props: Mapping[str, Any], *, env
 
 
 def run_all_resource_rules(resource_type: str, props: Mapping[str, Any], *, env: str = "prod",
-                           name: str = "res") -> list[Violation]:
+                           name: str = "res", provider: PolicyProviderResource | None = None) -> list[Violation]:
     found: list[Violation] = []
     for rule, policy in POLICIES.items():
         if isinstance(policy, ResourceValidationPolicy):
-            found.extend(run_resource(rule, resource_type, props, env=env, name=name))
+            found.extend(run_resource(rule, resource_type, props, env=env, name=name, provider=provider))
     return found
 
 
@@ -180,20 +206,34 @@ class StackResource:
     props: dict[str, Any]
     deps: dict[str, list[str]] = field(default_factory=dict)
     parent: str | None = None
+    provider: PolicyProviderResource | None = None
 
 
 class StackBuilder:
     """A hand-built stack: resources by name, property dependencies by the names they point at."""
 
-    def __init__(self) -> None:
+    def __init__(self, provider: PolicyProviderResource | None = None) -> None:
         self.items: dict[str, StackResource] = {}
+        # The provider of every custom (aws:...) resource added from now on, unless add() names one.
+        self.provider = provider
 
     def add(self, resource_type: str, name: str, props: Mapping[str, Any], *,
-            deps: Mapping[str, Iterable[str]] | None = None, parent: str | None = None) -> StackBuilder:
+            deps: Mapping[str, Iterable[str]] | None = None, parent: str | None = None,
+            provider: PolicyProviderResource | None = None) -> StackBuilder:
         assert name not in self.items, name
+        if provider is None and resource_type.startswith("aws:"):
+            provider = self.provider
         self.items[name] = StackResource(resource_type, name, copy.deepcopy(dict(props)),
-                                         {k: list(v) for k, v in (deps or {}).items()}, parent)
+                                         {k: list(v) for k, v in (deps or {}).items()}, parent, provider)
         return self
+
+    def pinned(self, accounts: Any = (PINNED_ACCOUNT,), region: str = "us-east-1") -> StackBuilder:
+        """The same stack with every AWS resource's provider pinned to ``accounts`` (a list, or JSON text)."""
+        inputs = {"region": region, "allowedAccountIds": list(accounts) if isinstance(accounts, tuple) else accounts}
+        out = StackBuilder(provider(inputs))
+        for item in self.items.values():
+            out.add(item.resource_type, item.name, item.props, deps=item.deps, parent=item.parent)
+        return out
 
     def build(self) -> list[PolicyResource]:
         """PolicyResources linked like pulumi_policy's servicer links them for AnalyzeStack."""
@@ -201,7 +241,7 @@ class StackBuilder:
         for item in self.items.values():
             made[item.name] = PolicyResource(
                 item.resource_type, unknown_checking_proxy(copy.deepcopy(item.props)),
-                urn(item.resource_type, item.name), item.name, options(), None, None, [], {})
+                urn(item.resource_type, item.name), item.name, options(), item.provider, None, [], {})
         for item in self.items.values():
             resource = made[item.name]
             if item.parent is not None:
