@@ -25,7 +25,7 @@ def test_the_regions_are_botocores():
 
 def test_the_dns_suffixes_are_botocores():
     partitions = botocore.loaders.create_loader().load_data("partitions")["partitions"]
-    assert arns.DNS_SUFFIXES == {p["id"]: p["outputs"]["dnsSuffix"] for p in partitions}
+    assert {p["id"]: p["outputs"]["dnsSuffix"] for p in partitions} == arns.DNS_SUFFIXES
 
 
 @pytest.mark.parametrize(("region", "partition"), [

@@ -67,7 +67,8 @@ def test_text_preview(capsys):
     assert "+ 11 to create" in out
     assert "Deploy depth: 3" in out
     assert "Next 3 openings:" in out
-    assert "Policy violations, advisory (1):" in out and "[iam-trusted-principals] service-role" in out
+    assert "Policy violations, advisory (2):" in out and "[iam-trusted-principals] service-role" in out
+    assert "[stack-account-pinned]" in out  # the lab's stack does not pin its account
 
 
 def test_openings_are_the_next_three(capsys):
@@ -163,7 +164,8 @@ def test_a_config_error_in_a_config_too_large_for_the_environment_is_reported(ca
 
 
 def test_a_stack_without_windows_says_so(capsys, project):
-    (project / "Pulumi.bare.yaml").write_text("config:\n  aws:region: us-east-1\n", encoding="utf-8")
+    (project / "Pulumi.bare.yaml").write_text('config:\n  aws:region: us-east-1\n  aws:allowedAccountIds: ["123456789012"]\n',
+                                              encoding="utf-8")
     code, out, _ = run_cli(capsys, "plan", "--stack", "bare", "--project-dir", str(project))
     assert code == 0
     assert "warning: stack 'bare' has no maintenance windows" in out
@@ -175,7 +177,7 @@ def test_a_stack_without_windows_says_so(capsys, project):
 
 def test_the_plan_names_the_policy_config_and_where_each_level_came_from(capsys, project):
     code, out, _ = run_cli(capsys, "plan", "--stack", "prod", "--project-dir", str(project))
-    assert "Policy config: policies/config/prod.json (52 of 52 rules set there;" in out
+    assert "Policy config: policies/config/prod.json (60 of 60 rules set there;" in out
     # Without a file of its own, a stack gets the pack's defaults, and the plan says so.
     (project / "policies" / "config" / "prod.json").unlink()
     code, out, _ = run_cli(capsys, "plan", "--stack", "prod", "--project-dir", str(project), "--json")
@@ -185,7 +187,7 @@ def test_the_plan_names_the_policy_config_and_where_each_level_came_from(capsys,
     assert report["levels"]["window-duration"] == {"level": "mandatory", "from": "pack default"}
     code, out, _ = run_cli(capsys, "plan", "--stack", "prod", "--project-dir", str(project))
     assert code == 0
-    assert "Policy config: none (policies/config/prod.json does not exist); all 52 rules at the pack's default " \
+    assert "Policy config: none (policies/config/prod.json does not exist); all 60 rules at the pack's default " \
            "levels" in out
 
 
@@ -201,8 +203,8 @@ def test_a_partial_policy_config_lists_the_rules_left_at_their_defaults(capsys, 
     code, out, _ = run_cli(capsys, "plan", "--stack", "dev", "--project-dir", str(project),
                            "--policy-config", str(partial))
     assert code == 1  # the rules left at the pack defaults are mandatory: the lab trusts ec2 and sns
-    assert f"Policy config: {partial} (1 of 52 rules set there;" in out
-    assert "    at the pack's default level: cloudwatch-log-retention, " in out
+    assert f"Policy config: {partial} (1 of 60 rules set there;" in out
+    assert "    at the pack's default level: aws-region, aws-tags, cloudwatch-log-retention, " in out
 
 
 def test_an_all_entry_sets_every_level(capsys, project, tmp_path):
