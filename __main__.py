@@ -5,8 +5,8 @@ Everything is driven by the stack's `maintenance-windows:*` config; see README.m
 
 import pulumi
 
-from mw.errors import MWError
-from mw.program import main
+from mw_core.errors import MWError
+from mw_program import main
 
 try:
     main()

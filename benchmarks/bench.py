@@ -180,7 +180,7 @@ def noop_pack(directory: Path, resource_policies: int, stack_policies: int) -> P
 
 def config_env_bytes(config: Mapping[str, Any]) -> int:
     """Length of the ``PULUMI_CONFIG=...`` string the policy pack is started with."""
-    from mw._engine import config_to_pulumi
+    from mw_engine.engine import config_to_pulumi
 
     values, _ = config_to_pulumi(config)
     return len("PULUMI_CONFIG=") + len(json.dumps(values).encode())
@@ -280,7 +280,7 @@ def measure_floor(repeats: int) -> tuple[float, float]:
 
 def measure_pack_startup(project: Path, config: Mapping[str, Any], repeats: int) -> float:
     """``PolicyPackProcess.start``: spawn ``python -m pulumi.policy``, read its port, connect, configure."""
-    from mw._analyzer import PolicyPackProcess
+    from mw_engine.analyzer import PolicyPackProcess
 
     times = []
     for _ in range(repeats + 1):
@@ -331,7 +331,7 @@ def _normalized(run: Any) -> dict[tuple[str, str], Any]:
 def measure_overhead(project: Path, configs: Mapping[int, Mapping[str, Any]],
                      settings: Settings) -> tuple[list[Overhead], Any]:
     """Ratios per size, and the real program's last 100-window run (for the policy measurements)."""
-    from mw._engine import deploy_depth, run_program
+    from mw_engine.engine import deploy_depth, run_program
 
     def timed(directory: Path, n: int) -> tuple[float, Any]:
         gc.collect()  # garbage from the previous run must not be collected on this one's clock
@@ -389,7 +389,7 @@ class PolicyFigures:
 def measure_pack(label: str, pack_dir: Path, run: Any, repeats: int, *, config: Mapping[str, Any] | None,
                  policy_config: Path | None) -> tuple[PolicyFigures, Any]:
     """Analyze every resource of ``run`` (as the engine does), ``repeats`` passes, then AnalyzeStack."""
-    from mw._analyzer import PolicyPackProcess
+    from mw_engine.analyzer import PolicyPackProcess
 
     resources = run.engine_resources
     per_resource, stack = [], []
@@ -571,7 +571,7 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
     info = machine()
     log(f"{info['cpu']}, {info['cores']} cores, Python {info['python']}")
-    from mw.config import load_stack_file
+    from mw_config import load_stack_file
 
     with tempfile.TemporaryDirectory(prefix="mw-bench-") as tmp_name:
         tmp = Path(tmp_name)

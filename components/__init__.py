@@ -5,11 +5,11 @@
 - :class:`~components.window.MaintenanceWindow`: a window with its targets and tasks.
 """
 
-from components.pass_role import PassRoleArgs, PassRolePolicy
-from components.service_role import ServiceRole, ServiceRoleArgs
-from components.target import ResourceGroup, TargetArgs
-from components.task import CloudWatchOutput, Notifications, OutputS3, TaskArgs
-from components.window import MaintenanceWindow, MaintenanceWindowArgs
+from mw_components.pass_role import PassRoleArgs, PassRolePolicy
+from mw_components.service_role import ServiceRole, ServiceRoleArgs
+from mw_components.target import ResourceGroup, TargetArgs
+from mw_components.task import CloudWatchOutput, Notifications, OutputS3, TaskArgs
+from mw_components.window import MaintenanceWindow, MaintenanceWindowArgs
 
 __all__ = [
     "CloudWatchOutput",

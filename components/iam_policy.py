@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from mw import arns
-from mw.limits import Limit, describe_value
+from mw_core import arns
+from mw_core.limits import Limit, describe_value
 
 
 def dumps(document: dict[str, Any]) -> str:

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from mw._fields import checker, nest, tag_problems
-from mw.errors import ConfigError, Problem
-from mw.limits import CLOUDWATCH_LOG_GROUP_NAME, LOG_RETENTION_DAYS
+from mw_core.errors import ConfigError, Problem
+from mw_core.limits import CLOUDWATCH_LOG_GROUP_NAME, LOG_RETENTION_DAYS
+from mw_core.problems import checker, nest, tag_problems
 
 OUTPUT_LOG_GROUP_TYPE = "maintenance-windows:cloudwatch:OutputLogGroup"
 RETENTION_DAYS = LOG_RETENTION_DAYS

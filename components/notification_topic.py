@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from mw._fields import nest, tag_problems
-from mw.errors import ConfigError, Problem
+from mw_core.errors import ConfigError, Problem
+from mw_core.problems import nest, tag_problems
 
 NOTIFICATION_TOPIC_TYPE = "maintenance-windows:sns:NotificationTopic"
 DEFAULT_KMS_KEY = "alias/aws/sns"

@@ -7,11 +7,11 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+from mw_components import iam_policy
 
-from components import iam_policy
-from mw._fields import checker, nest, tag_problems
-from mw.errors import ConfigError, Problem
-from mw.limits import S3_BUCKET_NAME, S3_LIFECYCLE_DAYS, check
+from mw_core.errors import ConfigError, Problem
+from mw_core.limits import S3_BUCKET_NAME, S3_LIFECYCLE_DAYS, check
+from mw_core.problems import checker, nest, tag_problems
 
 OUTPUT_BUCKET_TYPE = "maintenance-windows:s3:OutputBucket"
 

@@ -7,11 +7,11 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+from mw_components import iam_policy
+from mw_components.service_role import SSM_SERVICE
 
-from components import iam_policy
-from components.service_role import SSM_SERVICE
-from mw._fields import checker
-from mw.errors import ConfigError, Problem
+from mw_core.errors import ConfigError, Problem
+from mw_core.problems import checker
 
 PASS_ROLE_TYPE = "maintenance-windows:iam:PassRolePolicy"
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from mw import limits
-from mw._fields import checker, nest, tag_problems
-from mw.errors import ConfigError, Problem
+from mw_core import limits
+from mw_core.errors import ConfigError, Problem
+from mw_core.problems import checker, nest, tag_problems
 
 PATCH_BASELINE_TYPE = "maintenance-windows:ssm:PatchBaseline"
 

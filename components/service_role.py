@@ -9,12 +9,12 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+from mw_components import iam_policy
+from mw_components.iam_policy import LAMBDA_FUNCTION, LAMBDA_FUNCTION_NAME, SNS_TOPIC, STATE_MACHINE, arn_problem
 
-from components import iam_policy
-from components.iam_policy import LAMBDA_FUNCTION, LAMBDA_FUNCTION_NAME, SNS_TOPIC, STATE_MACHINE, arn_problem
-from mw import arns, limits
-from mw._fields import checker, nest, showable_key, tag_problems
-from mw.errors import ConfigError, Problem
+from mw_core import arns, limits
+from mw_core.errors import ConfigError, Problem
+from mw_core.problems import checker, nest, showable_key, tag_problems
 
 SERVICE_ROLE_TYPE = "maintenance-windows:iam:ServiceRole"
 SSM_SERVICE = "ssm.amazonaws.com"

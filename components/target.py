@@ -10,9 +10,9 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from mw import limits
-from mw._fields import checker, showable_key
-from mw.errors import Problem
+from mw_core import limits
+from mw_core.errors import Problem
+from mw_core.problems import checker, showable_key
 
 INSTANCE = "INSTANCE"
 RESOURCE_GROUP = "RESOURCE_GROUP"
@@ -124,8 +124,8 @@ class TargetArgs:
 def condition_key_problem(key: str) -> str | None:
     """Why a tag condition's key can never match an EC2 instance, or None.
 
-    At most 128 characters (:data:`mw.limits.EC2_TAG_KEY`), of the characters AWS takes in tag keys
-    (:func:`mw.limits.tag_problems`: letters, numbers, spaces and ``_ . : / = + - @``, so no control
+    At most 128 characters (:data:`mw_core.limits.EC2_TAG_KEY`), of the characters AWS takes in tag keys
+    (:func:`mw_core.limits.tag_problems`: letters, numbers, spaces and ``_ . : / = + - @``, so no control
     character). The ``aws:`` prefix is allowed here: AWS itself sets such tags on instances
     (``aws:autoscaling:groupName``, ``aws:cloudformation:stack-name``), and targeting them is legitimate.
     """

@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-
-from components import iam_policy
-from components.iam_policy import (
+from mw_components import iam_policy
+from mw_components.iam_policy import (
     IAM_ROLE,
     LAMBDA_FUNCTION,
     LAMBDA_FUNCTION_NAME,
@@ -23,10 +22,11 @@ from components.iam_policy import (
     STATE_MACHINE,
     arn_problem,
 )
-from components.service_role import MANAGED_PREFIX
-from mw import limits
-from mw._fields import checker
-from mw.errors import Problem
+from mw_components.service_role import MANAGED_PREFIX
+
+from mw_core import limits
+from mw_core.errors import Problem
+from mw_core.problems import checker
 
 RUN_COMMAND = "RUN_COMMAND"
 AUTOMATION = "AUTOMATION"

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
+from mw_components.target import TargetArgs
+from mw_components.task import TaskArgs
 
-from components.target import TargetArgs
-from components.task import TaskArgs
-from mw import limits, schedule
-from mw._fields import checker, nest, tag_problems
-from mw.errors import ConfigError, Problem, ScheduleError
+from mw_core import limits, schedule
+from mw_core.errors import ConfigError, Problem, ScheduleError
+from mw_core.problems import checker, nest, tag_problems
 
 WINDOW_TYPE = "maintenance-windows:ssm:MaintenanceWindow"
 

@@ -1,9 +1,8 @@
-"""maintenance-windows: AWS Systems Manager Maintenance Windows as a Pulumi program.
+"""The ``mw`` command: ``mw plan``, ``mw schedule``, ``mw history`` and ``mw schema``, on top of every other layer.
 
-The ``mw`` package holds what is not a Pulumi component: the stack config schema,
-the schedule semantics, AWS's limits, the offline engine stand-in and the ``mw`` command.
-``mw.schedule``, ``mw.limits`` and ``mw.errors`` use only the standard library, so the
-policy pack can import them without the program's dependencies.
+Layers, each its own package, dependencies pointing one way:
+``mw_core`` (standard library) <- ``mw_components`` (``components/``) <- ``mw_config`` <- ``mw_program``
+(``__main__.py``) <- ``mw_engine`` and ``mw``. The policy pack (``policies/``) uses ``mw_core`` only.
 """
 
 __version__ = "0.1.0"

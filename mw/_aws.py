@@ -12,7 +12,7 @@
   JSON (truncated, HTML, empty), a member of the wrong type, a required member missing, a time that is not one.
 
 :func:`paginate` reads at most :data:`MAX_PAGES` pages per listing and refuses a page token seen before.
-:func:`aws_errors` turns botocore's exceptions into :class:`AwsError`, an :class:`~mw.errors.MWError` whose
+:func:`aws_errors` turns botocore's exceptions into :class:`AwsError`, an :class:`~mw_core.errors.MWError` whose
 message says what to do: configure credentials or a region, grant a named IAM action, allow more time.
 """
 
@@ -49,8 +49,8 @@ from botocore.exceptions import (
 )
 from botocore.exceptions import ConnectionError as EndpointError  # not the builtin of that name
 
-from mw.errors import MWError
-from mw.limits import describe_value
+from mw_core.errors import MWError
+from mw_core.limits import describe_value
 
 # Throttling and transient errors are retried with backoff; the legacy default retries fewer of them.
 RETRIES = {"mode": "standard"}

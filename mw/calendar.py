@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from mw.errors import MWError
-from mw.schedule import Opening
+from mw_core.errors import MWError
+from mw_core.schedule import Opening
 
 __all__ = ["SUFFIXES", "CalendarRow", "output_problem", "render_calendar"]
 

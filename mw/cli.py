@@ -17,7 +17,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 
-from mw.errors import MWError
+from mw_core.errors import MWError
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -55,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = ("mw.plan", "mw.schedule_view", "mw.history")
+COMMANDS = ("mw.plan", "mw.schedule", "mw.history")
 
 
 if __name__ == "__main__":  # pragma: no cover

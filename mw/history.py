@@ -83,8 +83,8 @@ from mw._aws import (
     parse_timeout,
     translate,
 )
-from mw.errors import MWError
-from mw.limits import describe_value
+from mw_core.errors import MWError
+from mw_core.limits import describe_value
 
 ClientsFactory = Callable[[str | None, str | None, float | None], Clients]
 """Makes the clients for one run from ``--region``, ``--profile`` and ``--timeout``; tests pass stubbed ones."""
@@ -275,8 +275,8 @@ def _emit(result: dict[str, Any], as_json: bool, render: Callable[[dict[str, Any
 
 def stack_windows(stack: str, project_dir: Path | None = None) -> tuple[list[str], list[str | None]]:
     """The window names of ``Pulumi.<stack>.yaml``, and the regions they are deployed to (None: the default)."""
-    from mw.config import load_stack_file, namespaced  # imports the components, and so Pulumi: only when needed
     from mw.plan import find_project
+    from mw_config import load_stack_file, namespaced  # imports the components, and so Pulumi: only when needed
 
     path = find_project(project_dir) / f"Pulumi.{stack}.yaml"
     config = load_stack_file(path)

@@ -1,7 +1,7 @@
 """``mw plan``: the real program and the real policy pack for a stack, offline.
 
-The program runs under the engine stand-in (:mod:`mw._engine`); every resource then goes to the
-policy pack the way the engine sends it (:mod:`mw._analyzer`): ``Configure`` from
+The program runs under the engine stand-in (:mod:`mw_engine.engine`); every resource then goes to the
+policy pack the way the engine sends it (:mod:`mw_engine.analyzer`): ``Configure`` from
 ``policies/config/<stack>.json`` when present, ``Analyze`` per resource, ``AnalyzeStack`` at the end.
 """
 
@@ -19,10 +19,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mw.errors import MWError
+from mw_core.errors import MWError
 
 if TYPE_CHECKING:  # the engine stand-in imports pulumi; `mw --help` should not pay for it
-    from mw._engine import ProgramRun, RegisteredResource
+    from mw_engine.engine import ProgramRun, RegisteredResource
 
 PROJECT = "maintenance-windows"
 WINDOW_TYPE = "aws:ssm/maintenanceWindow:MaintenanceWindow"
@@ -98,7 +98,7 @@ class Plan:
 
     @property
     def depth(self) -> int:
-        from mw._engine import deploy_depth
+        from mw_engine.engine import deploy_depth
 
         return deploy_depth(self.run.resources)
 
@@ -152,8 +152,8 @@ def find_project(start: Path | None = None) -> Path:
 def plan(stack: str, *, project_dir: Path | None = None, policy_config: Path | None = None,
          policies: bool = True, now: datetime | None = None) -> Plan:
     """Run the program for ``stack`` and, unless ``policies`` is false, the policy pack over it."""
-    from mw._engine import run_program
-    from mw.config import load_stack_file
+    from mw_config import load_stack_file
+    from mw_engine.engine import run_program
 
     root = project_dir or find_project()
     config = load_stack_file(root / f"Pulumi.{stack}.yaml")
@@ -164,7 +164,7 @@ def plan(stack: str, *, project_dir: Path | None = None, policy_config: Path | N
     if policies:
         from concurrent.futures import ThreadPoolExecutor
 
-        from mw._analyzer import PolicyPackProcess
+        from mw_engine.analyzer import PolicyPackProcess
 
         def new_pack() -> PolicyPackProcess:
             return PolicyPackProcess(pack_dir, project=PROJECT, stack=stack, config=config, policy_config=pack_config)
@@ -254,7 +254,7 @@ def _shown(root: Path, path: Path) -> str:
 
 def _report(pack: Any, config_path: Path | None, searched: str) -> PolicyConfigReport:
     """Each rule's effective level (what the pack was configured with) and whether the file set it."""
-    from mw._analyzer import load_policy_config
+    from mw_engine.analyzer import load_policy_config
 
     given = load_policy_config(config_path) or {}
     everything = "all" in given and given["all"].enforcement_level is not None
@@ -268,8 +268,8 @@ def _report(pack: Any, config_path: Path | None, searched: str) -> PolicyConfigR
 
 def _openings(run: ProgramRun, now: datetime) -> dict[str, list[Any]]:
     """The next openings of each window, by window name; a schedule that cannot be read gets none."""
-    from mw import schedule
-    from mw.errors import ScheduleError
+    from mw_core import schedule
+    from mw_core.errors import ScheduleError
 
     out: dict[str, list[Any]] = {}
     for r in run.resources:
@@ -334,7 +334,8 @@ def render(result: Plan) -> str:
             continue
         lines.append(f"Policy violations, {level} ({len(found)}):")
         for v in found:
-            where = by_urn[v.urn].name if v.urn in by_urn else (v.urn or "stack")
+            # A default provider is not in the tree: name it by the last part of its URN.
+            where = by_urn[v.urn].name if v.urn in by_urn else (v.urn.rsplit("::", 1)[-1] if v.urn else "stack")
             lines.append(f"    [{v.policy}] {where}")
             lines.extend(f"        {line}" for line in v.message.splitlines())
     return "\n".join(lines) + "\n"

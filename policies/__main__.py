@@ -3,19 +3,9 @@ until the Pulumi engine stops it. The rules live in ``mw_policies`` so they can 
 without starting a server.
 """
 
-import sys
-from pathlib import Path
-
-# The rules share mw.limits and mw.schedule (pure standard library) with the program. The CLI runs this
-# pack from its own directory (runpy puts policies/ on sys.path, not the repository root), so add the
-# repository root, the pack directory's parent, for `import mw` to work inside this repository.
-_REPO_ROOT = str(Path(__file__).resolve().parent.parent)
-if _REPO_ROOT not in sys.path:
-    sys.path.insert(1, _REPO_ROOT)
-
-from mw_policies import ALL_POLICIES, PACK_NAME  # noqa: E402
-from mw_policies._servicer import install  # noqa: E402
-from pulumi_policy import PolicyPack  # noqa: E402
+from mw_policies import ALL_POLICIES, PACK_NAME
+from mw_policies._servicer import install
+from pulumi_policy import PolicyPack
 
 # Same results as pulumi-policy's own servicer, a quarter of the time per resource (mw_policies/_servicer.py).
 install()

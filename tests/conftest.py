@@ -11,8 +11,8 @@ import pulumi
 import pytest
 import yaml
 
-from mw._engine import ProgramRun, run_program
-from mw.config import NAMESPACE, load_stack_file
+from mw_config import NAMESPACE, load_stack_file
+from mw_engine.engine import ProgramRun, run_program
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml"))

@@ -66,7 +66,7 @@ def measured(monkeypatch, tmp_path):
     monkeypatch.setattr(bench, "RESULTS", results)
     monkeypatch.setattr(bench, "ROOT", tmp_path)
     monkeypatch.setattr(bench, "make_project", lambda tmp, sizes: Path(bench.ROOT))
-    monkeypatch.setattr("mw.config.load_stack_file", lambda path: {})
+    monkeypatch.setattr("mw_config.load_stack_file", lambda path: {})
     monkeypatch.setattr(bench, "measure_floor", lambda repeats: (0.3, 50.0))
     monkeypatch.setattr(bench, "measure_pack_startup", lambda project, config, repeats: 0.3)
     monkeypatch.setattr(bench, "plan_once", lambda project, stack, *extra: (0.0, {}, None, ""))

@@ -6,7 +6,7 @@ import mw_policies
 import pytest
 from conftest import ROOT
 
-from mw import config
+import mw_config.schema as config
 from mw.cli import _parser
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -1,7 +1,7 @@
 """Robustness: random stack configs, valid and broken, through the real program under the engine stand-in.
 
 Whatever the config, the program either registers resources or raises ``ConfigError`` naming key paths, never
-another exception; and a ``ConfigError`` always comes from ``mw.config.parse``, which the program runs before
+another exception; and a ``ConfigError`` always comes from ``mw_config.parse``, which the program runs before
 registering anything, so a bad config never leaves a half-registered stack. (Random *resource properties*
 against the policy rules are covered by ``tests/test_policy_pack.py``; any-string schedules by
 ``tests/test_schedule.py``.)
@@ -19,11 +19,11 @@ from conftest import ROOT, stack_config
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from mw import schedule
-from mw._engine import ProgramRun, config_to_pulumi, run_program
-from mw.config import NAMESPACE, TOP_KEYS, namespaced, parse
-from mw.errors import ConfigError, MWError, ScheduleError
 from mw.plan import Plan, render
+from mw_config import NAMESPACE, TOP_KEYS, namespaced, parse
+from mw_core import schedule
+from mw_core.errors import ConfigError, MWError, ScheduleError
+from mw_engine.engine import ProgramRun, config_to_pulumi, run_program
 
 STACK = "fuzz"
 WINDOW = "aws:ssm/maintenanceWindow:MaintenanceWindow"
@@ -220,7 +220,7 @@ _SEEDS = _seed_configs()
 
 def _program_view(config: dict[str, Any]) -> dict[str, Any]:
     """The values the program reads: each config value as the CLI hands it over (a string), decoded as
-    ``mw.program.read_config`` decodes it (JSON when it parses)."""
+    ``mw_program.read_config`` decodes it (JSON when it parses)."""
     values, _ = config_to_pulumi(_as_stack(config))
     out = {}
     for key, text in values.items():

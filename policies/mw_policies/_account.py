@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from mw import arns
+from mw_core import arns
 
 from ._props import UNKNOWN, contains_unknown, plain_props
 

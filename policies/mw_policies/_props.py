@@ -18,7 +18,7 @@ from pulumi_policy import ResourceValidationArgs
 from pulumi_policy import proxy as _proxy
 from pulumi_policy.proxy import UnknownValueError
 
-from mw.limits import Limit, check, describe_value, whole
+from mw_core.limits import Limit, check, describe_value, whole
 
 # The engine's placeholders for unknown values (pulumi_policy.proxy); a plain dict built by hand in a
 # test, or a value read past the proxies, carries these strings rather than raising.

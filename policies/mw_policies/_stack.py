@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from pulumi_policy import PolicyResource
 
-from mw import arns
+from mw_core import arns
 
 from . import _iam
 from ._account import provider_pin

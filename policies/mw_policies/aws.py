@@ -12,7 +12,7 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs
 
-from mw import arns, limits
+from mw_core import arns, limits
 
 from ._account import AWS_PROVIDER
 from ._props import UNKNOWN, contains_unknown, get, message, props, show, subject

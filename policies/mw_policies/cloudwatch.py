@@ -9,7 +9,7 @@ from pulumi_policy import (
     ResourceValidationArgs,
 )
 
-from mw.limits import LOG_RETENTION_DAYS
+from mw_core.limits import LOG_RETENTION_DAYS
 
 from ._props import UNKNOWN, config, get, message, props, show, subject, whole
 from ._typed import ResourceTypePolicy

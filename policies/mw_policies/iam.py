@@ -15,7 +15,7 @@ from pulumi_policy import (
     ResourceValidationArgs,
 )
 
-from mw import arns, limits
+from mw_core import arns, limits
 
 from . import _iam
 from ._account import Pin, provider_pin

@@ -1,8 +1,8 @@
 """The stack rule on schedules: two windows that may run on the same instances must not be open together.
 
-The openings come from :func:`mw.schedule.openings` (the same calendar as ``mw schedule``), counted from
+The openings come from :func:`mw_core.schedule.openings` (the same calendar as ``mw schedule``), counted from
 now in UTC over the next ``days``; which targets may select the same instance is
-:func:`mw.schedule_view.wire_targets_may_intersect`. A window's targets are its registered window targets
+:func:`mw_core.targets.wire_targets_may_intersect`. A window's targets are its registered window targets
 plus the ``InstanceIds`` its tasks name directly. Disabled windows never open, and windows in different
 regions cannot share an instance.
 
@@ -41,10 +41,10 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from mw import schedule
-from mw.errors import ScheduleError
-from mw.schedule import Opening
-from mw.schedule_view import wire_targets_may_intersect
+from mw_core import schedule
+from mw_core.errors import ScheduleError
+from mw_core.schedule import Opening
+from mw_core.targets import wire_targets_may_intersect
 
 from ._props import UNKNOWN, advisory, config, contains_unknown, get, message, plain, subject, whole
 from ._stack import Stack

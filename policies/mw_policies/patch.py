@@ -8,8 +8,8 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs
 
-from mw import limits
-from mw.limits import Limit
+from mw_core import limits
+from mw_core.limits import Limit
 
 from ._props import UNKNOWN, get, limit_problem, message, props, show, subject
 from ._typed import ResourceTypePolicy

@@ -4,7 +4,7 @@
   policies, RolePolicy, Policy, UserPolicy, GroupPolicy, bucket and topic policies; a role's trust policy is
   ``iam-trusted-principals``' business) that grants one of the actions a maintenance window's reach depends on
   (``lambda:InvokeFunction``, any ``states:`` action, ``sns:Publish``, any ``s3:Put*`` action, ``iam:PassRole``,
-  also through ``lambda:*``, ``s3:*``, ``*`` or ``NotAction``) on a resource for which ``mw.arns.grant_problem``
+  also through ``lambda:*``, ``s3:*``, ``*`` or ``NotAction``) on a resource for which ``mw_core.arns.grant_problem``
   reports a problem: ``*``, a wildcard in the partition, region or account, or in the resource's own name.
 * ``iam-cross-account``: no AWS principal (trust and resource policies), no granted resource and no ARN a
   resource names (a task's function, state machine, document, topic and roles, a policy attachment, a
@@ -27,7 +27,7 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ReportViolation, ResourceValidationArgs
 
-from mw import arns
+from mw_core import arns
 
 from . import _iam
 from ._account import provider_pin

@@ -21,7 +21,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from mw.limits import S3_LIFECYCLE_DAYS, check
+from mw_core.limits import S3_LIFECYCLE_DAYS, check
 
 from . import _iam
 from ._props import UNKNOWN, config, get, limit_problem, message, props, show, subject, whole

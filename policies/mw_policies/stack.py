@@ -13,7 +13,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from mw import limits
+from mw_core import limits
 
 from . import _iam
 from ._account import AWS_PROVIDER, UNPINNED, read_pin

@@ -6,7 +6,7 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs
 
-from mw import limits
+from mw_core import limits
 
 from ._props import UNKNOWN, limit_problem, message, props, show, subject
 from ._typed import ResourceTypePolicy

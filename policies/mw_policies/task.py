@@ -17,7 +17,7 @@ from pulumi_policy import (
     ResourceValidationArgs,
 )
 
-from mw import limits
+from mw_core import limits
 
 from ._props import UNKNOWN, config, get, limit_problem, message, props, show, subject
 from ._typed import ResourceTypePolicy

@@ -11,8 +11,8 @@ from pulumi_policy import (
     ResourceValidationArgs,
 )
 
-from mw import limits, schedule
-from mw.errors import ScheduleError
+from mw_core import limits, schedule
+from mw_core.errors import ScheduleError
 
 from ._props import UNKNOWN, config, get, limit_problem, message, props, show, subject, whole
 from ._typed import ResourceTypePolicy

@@ -345,7 +345,7 @@ def run_bounded(code: str, *, timeout: float = 60) -> str:
     For inputs that used to take exponential or quadratic time: a hang or a blow-up becomes a test failure
     after ``timeout`` seconds (generous: the fixed code takes a fraction of that) instead of a stuck suite.
     """
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "policies"), str(ROOT / "tests")])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "policies"), str(ROOT / "tests"), str(ROOT / "tests" / "policies")])}
     try:
         done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                               timeout=timeout, check=False)
