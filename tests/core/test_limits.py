@@ -384,3 +384,4 @@ def test_tag_problems(tags, reserved, problems):
 ])
 def test_values_passed_on_to_aws(limit, value, ok):
     assert (check(limit, value) is None) is ok
+
