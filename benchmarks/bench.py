@@ -10,7 +10,12 @@ Command tasks, plus the dev stack's service role and PassRole policy), in a temp
   validation: the overhead ratio of the project's structure;
 * the floor, ``python -c "import pulumi, pulumi_aws"``, and the policy pack's start-up;
 * the policy pack through the analyzer protocol: ``Analyze`` per resource and ``AnalyzeStack`` over the
-  100-window stack, next to packs of no-op policies (what pulumi-policy itself costs).
+  100-window stack, next to packs of no-op policies (what pulumi-policy itself costs);
+* ``AnalyzeStack`` over 200 windows that may share instances in three ways (each window its own application, 50
+  applications of 4 windows, one application), which is where ``stack-window-overlap`` spends its time;
+* the schedule search for an expression that never matches (February 30th), which must give up, not scan on.
+
+Timings live here, not in the test suite: tests assert what is computed, benchmarks measure how fast.
 
 Every figure is a median. Results go to stdout as markdown (for the README) and progress to stderr;
 ``--save`` also writes everything to ``benchmarks/results.json`` (or the path given), so that a run leaves the
@@ -62,12 +67,17 @@ class Settings:
     policy_windows: int = 100
     policy_repeats: int = 5
     reference_repeats: int = 3  # the no-op reference packs
+    overlap_windows: int = 200
+    overlap_groups: tuple[int, ...] = (200, 50, 1)  # applications; the windows of one may share instances
+    overlap_repeats: int = 3
+    schedule_repeats: int = 5
 
 
 FULL = Settings()
 # `bench.py --quick`: a smoke run of every code path in well under a minute; its targets mean nothing.
 QUICK = Settings(sizes=(1, 10), repeats={"dev": 1, 1: 1, 10: 1}, fixed_repeats=1, overhead_sizes=(1, 10),
-                 overhead_repeats=1, policy_windows=10, policy_repeats=1, reference_repeats=1)
+                 overhead_repeats=1, policy_windows=10, policy_repeats=1, reference_repeats=1, overlap_windows=20,
+                 overlap_groups=(20, 5, 1), overlap_repeats=1, schedule_repeats=1)
 # Linux refuses to exec with any single argv/env string longer than this (MAX_ARG_STRLEN, 32 pages);
 # the policy pack gets the whole stack config as one PULUMI_CONFIG variable.
 MAX_ARG_STRLEN = 32 * 4096
@@ -126,6 +136,26 @@ def stack_config(windows: int) -> dict[str, Any]:
         f"{PROJECT}:passRole": {"policyName": "SSMMaintenanceWindowPassRole", "groups": ["Administrators"]},
         f"{PROJECT}:windows": items,
     }
+
+
+def overlap_config(windows: int, groups: int) -> dict[str, Any]:
+    """``windows`` windows in ``groups`` applications: a window targets its application's production instances, so
+    only windows of one application may share instances. Each application's windows open a few hours apart on
+    different weekdays, some of them overlapping (what tests/policies/test_policy_overlap.py timed before)."""
+    items = []
+    for i in range(windows):
+        items.append({
+            "name": f"Overlap-{i:03d}",
+            "schedule": f"cron({i % 4 * 15} {i % 24} ? * {'MON' if i % 2 else 'SUN,WED'} *)",
+            "scheduleTimezone": "Europe/Paris" if i % 3 else "UTC",
+            "duration": 3,
+            "cutoff": 1,
+            "targets": [{"name": "Production", "tags": {"Env": "prod", "App": f"app-{i % groups}"}}],
+            "tasks": [{"name": "Install", "type": "RUN_COMMAND", "document": "AWS-RunPatchBaseline", "priority": 1,
+                       "targets": ["Production"], "maxConcurrency": "10%", "maxErrors": "1",
+                       "parameters": {"Operation": "Install"}}],
+        })
+    return {**stack_config(0), f"{PROJECT}:windows": items}
 
 
 def make_project(tmp: Path, sizes: Iterable[int]) -> Path:
@@ -431,6 +461,71 @@ def measure_policy(project: Path, tmp: Path, run: Any, config: Mapping[str, Any]
     return [ours, bare, stock, noops, floor]
 
 
+@dataclass
+class OverlapFigures:
+    """``AnalyzeStack`` over windows in ``groups`` applications (median of ``runs``), with the overlaps reported."""
+
+    windows: int
+    groups: int
+    resources: int
+    analyze_stack_s: float
+    overlaps: int
+    runs: int
+
+
+def measure_overlap(project: Path, settings: Settings) -> list[OverlapFigures]:
+    """The stack rules, ``stack-window-overlap`` among them, over windows that may share instances in three ways."""
+    from mw_engine.analyzer import PolicyPackProcess
+    from mw_engine.engine import run_program
+
+    out = []
+    for groups in settings.overlap_groups:
+        config = overlap_config(settings.overlap_windows, groups)
+        stack = f"overlap{groups}"
+        run = run_program(project, project=PROJECT, stack=stack, config=config)
+        times, overlaps = [], 0
+        with PolicyPackProcess(project / "policies", project=PROJECT, stack=stack, config=config,
+                               policy_config=project / "policies" / "config" / "dev.json") as pack:
+            for _ in range(settings.overlap_repeats):
+                start = time.perf_counter()
+                found = pack.analyze_stack(run.engine_resources, stack_urn=run.stack_urn)
+                times.append(time.perf_counter() - start)
+                overlaps = sum(1 for v in found if v.policy == "stack-window-overlap")
+        item = OverlapFigures(settings.overlap_windows, groups, len(run.engine_resources), median(times), overlaps,
+                              len(times))
+        log(f"AnalyzeStack, {item.windows} windows in {groups} applications: {item.analyze_stack_s:.3f}s, "
+            f"{overlaps} overlaps")
+        out.append(item)
+    return out
+
+
+@dataclass
+class ScheduleFigures:
+    """One schedule search (``mw_core.schedule.openings``), median of ``runs``."""
+
+    expression: str
+    asked: str
+    ms: float
+    runs: int
+
+
+def measure_schedules(settings: Settings) -> list[ScheduleFigures]:
+    """An expression that never matches: how long the search takes to give up (tests/core only check it does)."""
+    from mw_core.schedule import openings
+
+    after = datetime(2026, 11, 1, tzinfo=UTC)
+    out = []
+    for asked, kwargs in (("count=1", {"count": 1}), ("days=3650", {"days": 3650})):
+        times = []
+        for _ in range(settings.schedule_repeats):
+            start = time.perf_counter()
+            openings("cron(0 0 30 2 ? *)", after=after, **kwargs)
+            times.append(time.perf_counter() - start)
+        out.append(ScheduleFigures("cron(0 0 30 2 ? *)", asked, median(times) * 1000, len(times)))
+        log(f"never-matching schedule, {asked}: {out[-1].ms:.1f} ms")
+    return out
+
+
 # ------------------------------------------------------------------------------------------------ report
 
 
@@ -516,7 +611,8 @@ def _cell(value: Any, fmt: str = "{}") -> str:
 
 
 def render(info: dict[str, Any], plans: list[PlanFigures], overhead: list[Overhead], policy: list[PolicyFigures],
-           floor: tuple[float, float], startup_s: float, targets: list[Target], settings: Settings) -> str:
+           floor: tuple[float, float], startup_s: float, targets: list[Target], settings: Settings,
+           overlap: Iterable[OverlapFigures] = (), schedules: Iterable[ScheduleFigures] = ()) -> str:
     pkgs = ", ".join(f"{k} {v}" for k, v in info["packages"].items() if v)
     out = [f"Machine: {info['cpu']}, {info['cores']} cores, Python {info['python']} ({info['platform']}); {pkgs}", ""]
     out += ["`mw plan --json` (fresh process per run; median wall time; peak RSS of the plan process and of the "
@@ -547,6 +643,18 @@ def render(info: dict[str, Any], plans: list[PlanFigures], overhead: list[Overhe
             "| pack | Analyze per resource | AnalyzeStack | passes |", "| --- | ---: | ---: | ---: |"]
     for p in policy:
         out.append(f"| {p.pack} | {p.analyze_ms_per_resource:.2f} ms | {p.analyze_stack_s:.3f} s | {p.passes} |")
+    overlap = list(overlap)
+    if overlap:
+        out += ["", "AnalyzeStack (every stack rule, `stack-window-overlap` the costly one) over windows in "
+                "applications; only the windows of one application may share instances:", "",
+                "| windows | applications | resources | AnalyzeStack | overlaps reported | runs |",
+                "| ---: | ---: | ---: | ---: | ---: | ---: |"]
+        out += [f"| {o.windows} | {o.groups} | {o.resources} | {o.analyze_stack_s:.3f} s | {o.overlaps} | {o.runs} |"
+                for o in overlap]
+    schedules = list(schedules)
+    if schedules:
+        out += ["", "| schedule search that never matches | asked | median |", "| --- | --- | ---: |"]
+        out += [f"| `{x.expression}` | {x.asked} | {x.ms:.1f} ms |" for x in schedules]
     out += ["", "| fixed cost | median |", "| --- | ---: |",
             f"| `python -c \"import pulumi, pulumi_aws\"` (floor) | {floor[0]:.3f} s, {floor[1]:.0f} MiB |",
             f"| policy pack start-up (`PolicyPackProcess.start`: spawn, port line, connect, configure) | "
@@ -599,10 +707,12 @@ def main(argv: list[str] | None = None) -> int:
 
         overhead, policy_run = measure_overhead(project, configs, settings)
         policy = measure_policy(project, tmp, policy_run, configs[settings.policy_windows], settings)
+        overlap = measure_overlap(project, settings)
+    schedules = measure_schedules(settings)
 
     targets = evaluate(plans, overhead, policy, floor[0], startup, settings.policy_windows)
     elapsed = time.perf_counter() - began
-    sys.stdout.write(render(info, plans, overhead, policy, floor, startup, targets, settings))
+    sys.stdout.write(render(info, plans, overhead, policy, floor, startup, targets, settings, overlap, schedules))
     print(f"\nBenchmark took {elapsed:.0f} s.")
     results = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -611,6 +721,8 @@ def main(argv: list[str] | None = None) -> int:
         "plan": [asdict(p) for p in plans],
         "overhead": [asdict(o) for o in overhead],
         "policy": [asdict(p) for p in policy],
+        "overlap": [asdict(o) for o in overlap],
+        "schedule": [asdict(x) for x in schedules],
         "floor": {"import_s": floor[0], "import_rss_mib": floor[1], "pack_startup_s": startup},
         "targets": [{**asdict(t), "verdict": t.verdict} for t in targets],
     }

@@ -7,7 +7,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from mw_components.checks import Check, Context
+
 from mw_core import arns
+from mw_core.errors import Problem
 from mw_core.limits import Limit, describe_value
 
 
@@ -48,8 +51,9 @@ USER_NAME = Limit("user name", "string", "userNameType", 1, 64, r"[\w+=,.@-]+")
 
 # --- ARNs the program passes on as grants or roles ------------------------------------------------
 
-# The config key that lets wildcards through to the policy pack (see arn_problem).
-ALLOW_WILDCARDS_KEY = "maintenance-windows:allowWildcards"
+# The argument that lets wildcards through to the policy pack (see arn_problem), as messages name it: in backticks,
+# so that the stack config can say `maintenance-windows:allowWildcards` instead.
+ALLOW_WILDCARDS = "`allow_wildcards`"
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,7 @@ class ArnKind:
     :param resource: how the ARN's resource field starts (``function:``); ``""`` for SNS topics.
     :param form: the ARN written out, for messages.
     :param regional: whether the ARN carries a region (IAM's do not).
-    :param wildcards: whether ``allowWildcards`` may let a wildcard through. A role ARN never takes one:
+    :param wildcards: whether ``allow_wildcards`` may let a wildcard through. A role ARN never takes one:
         Systems Manager assumes exactly one role, and IAM has no role named ``*``.
     :param pattern: the whole ARN, when it holds no wildcard, from the service's API model.
     :param article: ``a`` or ``an``, as ``what`` is spoken.
@@ -112,16 +116,16 @@ def arn_problem(value: Any, kind: ArnKind, *, allow_wildcards: bool = False, or_
     arn = arns.parse(value)
     if (arn is None or arn.service != kind.service or not arn.resource.startswith(kind.resource)
             or arn.resource == kind.resource):
-        hint = f"; a wildcard only inside such an ARN, with {ALLOW_WILDCARDS_KEY}: true" if (
+        hint = f"; a wildcard only inside such an ARN, with {ALLOW_WILDCARDS}: true" if (
             kind.wildcards and arns.has_wildcard(value)) else ""
         other = f", {or_else}" if or_else else ""
         return f"{shown} is not {kind.article} {kind.what} ARN (allowed: {kind.form}{other}{hint})"
     if arns.has_wildcard(value) and not (allow_wildcards and kind.wildcards):
         reach = arns.grant_problem(value) or f"{shown} holds a wildcard, which names no single {kind.what}"
         if not kind.wildcards:
-            return f"{reach} (allowed: exactly one role, {kind.form}; {ALLOW_WILDCARDS_KEY} does not apply, as " \
+            return f"{reach} (allowed: exactly one role, {kind.form}; {ALLOW_WILDCARDS} does not apply, as " \
                    "Systems Manager assumes exactly the role named)"
-        return f"{reach} (allowed: {kind.form} without * or ?; or set {ALLOW_WILDCARDS_KEY}: true to leave " \
+        return f"{reach} (allowed: {kind.form} without * or ?; or set {ALLOW_WILDCARDS}: true to leave " \
                "wildcards to the policy pack's iam-resource-scope rule)"
 
     def fixed(field: str) -> bool:
@@ -147,3 +151,14 @@ def arn_problem(value: Any, kind: ArnKind, *, allow_wildcards: bool = False, or_
     if kind.pattern is not None and not arns.has_wildcard(value) and not kind.pattern.fullmatch(value):
         return f"{shown} is not {kind.article} {kind.what} ARN (allowed: {kind.form})"
     return None
+
+
+def arn_of(kind: ArnKind, or_else: str = "") -> Check:
+    """The check that a value is the ARN of one ``kind`` resource (:func:`arn_problem`); wildcards as the
+    context allows."""
+
+    def check(value: Any, context: Context) -> list[Problem]:
+        problem = arn_problem(value, kind, allow_wildcards=context.allow_wildcards, or_else=or_else)
+        return [] if problem is None else [Problem("", problem)]
+
+    return check

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
+from mw_components.checks import OneOf, checks, field_problems, limited
 
 from mw_core.errors import ConfigError, Problem
 from mw_core.limits import CLOUDWATCH_LOG_GROUP_NAME, LOG_RETENTION_DAYS
-from mw_core.problems import checker, nest, tag_problems
+from mw_core.problems import tag_problems
 
 OUTPUT_LOG_GROUP_TYPE = "maintenance-windows:cloudwatch:OutputLogGroup"
 RETENTION_DAYS = LOG_RETENTION_DAYS
@@ -19,27 +20,21 @@ RETENTION_DAYS = LOG_RETENTION_DAYS
 class OutputLogGroupArgs:
     """A log group for Run Command output.
 
-    :param log_group_name: Default: ``/maintenance-windows/<stack>``.
-    :param retention_in_days: one of CloudWatch's retention values. Default: 365.
+    :param log_group_name: the log group's name. From stack config, default: ``/maintenance-windows/<stack>``.
+    :param retention_in_days: one of CloudWatch's retention values (:data:`RETENTION_DAYS`). Default: 365.
     :param kms_key_id: a KMS key ARN to encrypt the logs with. Default: CloudWatch Logs' own encryption.
     :param region: Default: the provider's region.
     :param tags: Default: none.
     """
 
-    log_group_name: str
-    retention_in_days: int = 365
+    log_group_name: str = field(metadata=checks(limited(CLOUDWATCH_LOG_GROUP_NAME)))
+    retention_in_days: int = field(default=365, metadata=checks(OneOf(RETENTION_DAYS)))
     kms_key_id: pulumi.Input[str] | None = None
     region: str | None = None
-    tags: dict[str, str] | None = None
+    tags: dict[str, str] | None = field(default=None, metadata=checks(lambda tags, context: tag_problems(tags)))
 
     def problems(self) -> list[Problem]:
-        out: list[Problem] = []
-        checker(out)("logGroupName", CLOUDWATCH_LOG_GROUP_NAME, self.log_group_name)
-        if self.retention_in_days not in RETENTION_DAYS:
-            allowed = ", ".join(map(str, RETENTION_DAYS))
-            out.append(Problem("retentionInDays", f"{self.retention_in_days} is not allowed (allowed: {allowed})"))
-        out += nest("tags", tag_problems(self.tags))
-        return out
+        return field_problems(self)
 
 
 class OutputLogGroup(pulumi.ComponentResource):

@@ -3,18 +3,38 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
+from mw_components.checks import checks, each, field_problems, rule
 
 from mw_core.errors import ConfigError, Problem
-from mw_core.problems import nest, tag_problems
+from mw_core.limits import describe_value
+from mw_core.problems import tag_problems
 
 NOTIFICATION_TOPIC_TYPE = "maintenance-windows:sns:NotificationTopic"
 DEFAULT_KMS_KEY = "alias/aws/sns"
 _TOPIC_NAME = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def _topic_name_problem(name: str) -> str | None:
+    if isinstance(name, str) and _TOPIC_NAME.fullmatch(name):
+        return None
+    return f"{describe_value(name)} is not allowed (allowed: 1 to 256 letters, digits, - and _)"
+
+
+def _kms_key_problem(key: str) -> str | None:
+    if key == "":
+        return f"'' is not allowed: the topic is always encrypted (default: {DEFAULT_KMS_KEY})"
+    return None if isinstance(key, str) else f"expected a string, got {describe_value(key)}"
+
+
+def _email_problem(email: str) -> str | None:
+    if isinstance(email, str) and _EMAIL.fullmatch(email):
+        return None
+    return f"{describe_value(email)} is not an e-mail address"
 
 
 @dataclass(frozen=True)
@@ -29,25 +49,14 @@ class NotificationTopicArgs:
     :param tags: Default: none.
     """
 
-    topic_name: str | None = None
-    kms_master_key_id: pulumi.Input[str] = DEFAULT_KMS_KEY
-    email_subscriptions: tuple[str, ...] = ()
+    topic_name: str | None = field(default=None, metadata=checks(rule(_topic_name_problem)))
+    kms_master_key_id: pulumi.Input[str] = field(default=DEFAULT_KMS_KEY, metadata=checks(rule(_kms_key_problem)))
+    email_subscriptions: tuple[str, ...] = field(default=(), metadata=checks(each(rule(_email_problem))))
     region: str | None = None
-    tags: dict[str, str] | None = None
+    tags: dict[str, str] | None = field(default=None, metadata=checks(lambda tags, context: tag_problems(tags)))
 
     def problems(self) -> list[Problem]:
-        out: list[Problem] = []
-        if self.topic_name is not None and not _TOPIC_NAME.fullmatch(self.topic_name):
-            out.append(Problem("topicName", f"{self.topic_name!r} is not allowed (allowed: 1 to 256 letters, "
-                                            "digits, - and _)"))
-        if isinstance(self.kms_master_key_id, str) and not self.kms_master_key_id:
-            out.append(Problem("kmsMasterKeyId", "'' is not allowed: the topic is always encrypted "
-                                                 f"(default: {DEFAULT_KMS_KEY})"))
-        for index, email in enumerate(self.email_subscriptions):
-            if not _EMAIL.fullmatch(email):
-                out.append(Problem(f"emailSubscriptions[{index}]", f"{email!r} is not an e-mail address"))
-        out += nest("tags", tag_problems(self.tags))
-        return out
+        return field_problems(self)
 
 
 class NotificationTopic(pulumi.ComponentResource):

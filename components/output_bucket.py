@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 from mw_components import iam_policy
+from mw_components.checks import checks, field_problems, limited, rule
 
 from mw_core.errors import ConfigError, Problem
 from mw_core.limits import S3_BUCKET_NAME, S3_LIFECYCLE_DAYS, check
-from mw_core.problems import checker, nest, tag_problems
+from mw_core.problems import tag_problems
 
 OUTPUT_BUCKET_TYPE = "maintenance-windows:s3:OutputBucket"
 
@@ -32,26 +33,23 @@ class OutputBucketArgs:
     :param tags: Default: none.
     """
 
-    bucket_name: str | None = None
+    bucket_name: str | None = field(default=None, metadata=checks(limited(S3_BUCKET_NAME)))
     kms_key_arn: pulumi.Input[str] | None = None
-    expiration_days: int = 365
-    noncurrent_version_expiration_days: int = 90
+    # S3 takes "a non-zero positive integer" of days, as a 32-bit integer (S3_LIFECYCLE_DAYS); 0 is this
+    # component's own "no expiration rule at all".
+    expiration_days: int = field(default=365, metadata=checks(rule(lambda days: None if days == 0 else _days(days))))
+    noncurrent_version_expiration_days: int = field(default=90, metadata=checks(limited(S3_LIFECYCLE_DAYS)))
     protect: bool = False
     region: str | None = None
-    tags: dict[str, str] | None = None
+    tags: dict[str, str] | None = field(default=None, metadata=checks(lambda tags, context: tag_problems(tags)))
 
     def problems(self) -> list[Problem]:
-        out: list[Problem] = []
-        check_value = checker(out)
-        check_value("bucketName", S3_BUCKET_NAME, self.bucket_name)
-        # S3 takes "a non-zero positive integer" of days, as a 32-bit integer (S3_LIFECYCLE_DAYS); 0 is this
-        # component's own "no expiration rule at all".
-        problem = None if self.expiration_days == 0 else check(S3_LIFECYCLE_DAYS, self.expiration_days)
-        if problem is not None:
-            out.append(Problem("expirationDays", f"{problem}; 0 keeps output forever"))
-        check_value("noncurrentVersionExpirationDays", S3_LIFECYCLE_DAYS, self.noncurrent_version_expiration_days)
-        out += nest("tags", tag_problems(self.tags))
-        return out
+        return field_problems(self)
+
+
+def _days(days: int) -> str | None:
+    problem = check(S3_LIFECYCLE_DAYS, days)
+    return None if problem is None else f"{problem}; 0 keeps output forever"
 
 
 class OutputBucket(pulumi.ComponentResource):

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 from mw_components import iam_policy
+from mw_components.checks import checks, distinct, each, field_problems, limited
+from mw_components.iam_policy import arn_of
 from mw_components.service_role import SSM_SERVICE
 
 from mw_core.errors import ConfigError, Problem
-from mw_core.problems import checker
 
 PASS_ROLE_TYPE = "maintenance-windows:iam:PassRolePolicy"
+_TWICE = "lists a name more than once"
 
 
 @dataclass(frozen=True)
@@ -30,33 +32,18 @@ class PassRoleArgs:
     :param roles: IAM roles to attach the policy to. Default: none.
     """
 
-    role_arn: pulumi.Input[str] | None = None
-    policy_name: str | None = None
-    description: str = "Lets its holders pass the maintenance window service role to Systems Manager"
-    path: str | None = None
-    groups: tuple[str, ...] = ()
-    users: tuple[str, ...] = ()
-    roles: tuple[str, ...] = ()
+    role_arn: pulumi.Input[str] | None = field(default=None, metadata=checks(arn_of(iam_policy.IAM_ROLE)))
+    policy_name: str | None = field(default=None, metadata=checks(limited(iam_policy.POLICY_NAME)))
+    description: str = field(default="Lets its holders pass the maintenance window service role to Systems Manager",
+                             metadata=checks(limited(iam_policy.POLICY_DESCRIPTION)))
+    path: str | None = field(default=None, metadata=checks(limited(iam_policy.POLICY_PATH)))
+    groups: tuple[str, ...] = field(default=(), metadata=checks(each(limited(iam_policy.GROUP_NAME)), distinct(_TWICE)))
+    users: tuple[str, ...] = field(default=(), metadata=checks(each(limited(iam_policy.USER_NAME)), distinct(_TWICE)))
+    roles: tuple[str, ...] = field(default=(), metadata=checks(each(limited(iam_policy.ROLE_NAME)), distinct(_TWICE)))
 
     def problems(self) -> list[Problem]:
-        out: list[Problem] = []
-        check = checker(out)
-        check("policyName", iam_policy.POLICY_NAME, self.policy_name)
-        check("description", iam_policy.POLICY_DESCRIPTION, self.description)
-        check("path", iam_policy.POLICY_PATH, self.path)
-        if isinstance(self.role_arn, str):
-            # The one resource iam:PassRole is granted on: exactly one role, never a pattern.
-            problem = iam_policy.arn_problem(self.role_arn, iam_policy.IAM_ROLE)
-            if problem is not None:
-                out.append(Problem("roleArn", problem))
-        holders = (("groups", self.groups, iam_policy.GROUP_NAME), ("users", self.users, iam_policy.USER_NAME),
-                   ("roles", self.roles, iam_policy.ROLE_NAME))
-        for key, names, limit in holders:
-            for index, value in enumerate(names):
-                check(f"{key}[{index}]", limit, value)
-            if len(set(names)) != len(names):
-                out.append(Problem(key, "lists a name more than once"))
-        return out
+        """What IAM would reject; ``role_arn`` must name exactly one role, never a pattern."""
+        return field_problems(self)
 
 
 class PassRolePolicy(pulumi.ComponentResource):
@@ -80,7 +67,7 @@ class PassRolePolicy(pulumi.ComponentResource):
     def __init__(self, name: str, args: PassRoleArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         problems = args.problems()
         if args.role_arn is None:
-            problems.append(Problem("roleArn", "required: the ARN of the role to let holders pass"))
+            problems.append(Problem("role_arn", "required: the ARN of the role to let holders pass"))
         ConfigError.check(problems, f"PassRole policy {name!r}")
         super().__init__(PASS_ROLE_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

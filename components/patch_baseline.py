@@ -7,12 +7,25 @@ from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
+from mw_components.checks import Context, checks, each, field_problems, limited, under
 
 from mw_core import limits
 from mw_core.errors import ConfigError, Problem
-from mw_core.problems import checker, nest, tag_problems
+from mw_core.problems import tag_problems
 
 PATCH_BASELINE_TYPE = "maintenance-windows:ssm:PatchBaseline"
+
+
+def filter_problems(filters: Mapping[str, tuple[str, ...]], context: Context) -> list[Problem]:
+    """At least one and at most 4 filters, each an AWS patch filter key with 1 to 20 values; paths by key."""
+    if not filters:
+        return [Problem("", "expected at least one filter, e.g. CLASSIFICATION: [Security]")]
+    out = limited(limits.PATCH_FILTERS)(dict(filters), context)
+    for key, values in filters.items():
+        found = limited(limits.PATCH_FILTER_KEY)(key, context) + limited(limits.PATCH_FILTER_VALUES)(list(values),
+                                                                                                    context)
+        out += [under(str(key), p) for p in found]
+    return out
 
 
 @dataclass(frozen=True)
@@ -26,9 +39,9 @@ class ApprovalRule:
     :param enable_non_security: Linux: also install non-security updates. Default: false.
     """
 
-    filters: Mapping[str, tuple[str, ...]]
-    approve_after_days: int = 7
-    compliance_level: str = "UNSPECIFIED"
+    filters: Mapping[str, tuple[str, ...]] = field(metadata=checks(filter_problems))
+    approve_after_days: int = field(default=7, metadata=checks(limited(limits.APPROVE_AFTER_DAYS)))
+    compliance_level: str = field(default="UNSPECIFIED", metadata=checks(limited(limits.PATCH_COMPLIANCE_LEVEL)))
     enable_non_security: bool = False
 
 
@@ -39,7 +52,7 @@ class PatchBaselineArgs:
     :param operating_system: e.g. ``AMAZON_LINUX_2023``, ``WINDOWS``, ``UBUNTU``.
     :param name: Default: the component's name.
     :param description: Default: none.
-    :param approval_rules: at most 10. Default: none (only ``approved_patches``).
+    :param approval_rules: at most 10. Default: none (only ``approved_patches``; one of the two is needed).
     :param approved_patches: patches always approved. Default: none.
     :param rejected_patches: patches never installed. Default: none.
     :param rejected_patches_action: ``BLOCK`` (not even as a dependency) or ``ALLOW_AS_DEPENDENCY``.
@@ -50,44 +63,29 @@ class PatchBaselineArgs:
     :param tags: Default: none.
     """
 
-    operating_system: str
-    name: str | None = None
-    description: str | None = None
-    approval_rules: tuple[ApprovalRule, ...] = ()
-    approved_patches: tuple[str, ...] = ()
-    rejected_patches: tuple[str, ...] = ()
-    rejected_patches_action: str = "BLOCK"
-    patch_groups: tuple[str, ...] = ()
+    operating_system: str = field(metadata=checks(limited(limits.OPERATING_SYSTEM)))
+    name: str | None = field(default=None, metadata=checks(limited(limits.BASELINE_NAME)))
+    description: str | None = field(default=None, metadata=checks(limited(limits.BASELINE_DESCRIPTION)))
+    approval_rules: tuple[ApprovalRule, ...] = field(default=(), metadata=checks(limited(limits.PATCH_RULES)))
+    approved_patches: tuple[str, ...] = field(default=(), metadata=checks(limited(limits.PATCH_ID_LIST)))
+    rejected_patches: tuple[str, ...] = field(default=(), metadata=checks(limited(limits.PATCH_ID_LIST)))
+    rejected_patches_action: str = field(default="BLOCK", metadata=checks(limited(limits.PATCH_ACTION)))
+    patch_groups: tuple[str, ...] = field(default=(), metadata=checks(each(limited(limits.PATCH_GROUP))))
     region: str | None = None
-    tags: Mapping[str, str] = field(default_factory=dict)
+    tags: Mapping[str, str] = field(default_factory=dict, metadata=checks(lambda tags, context: tag_problems(tags)))
 
     def problems(self) -> list[Problem]:
-        out: list[Problem] = []
-        check = checker(out)
-        check("name", limits.BASELINE_NAME, self.name)
-        check("description", limits.BASELINE_DESCRIPTION, self.description)
-        check("operatingSystem", limits.OPERATING_SYSTEM, self.operating_system)
-        check("approvalRules", limits.PATCH_RULES, list(self.approval_rules))
-        check("approvedPatches", limits.PATCH_ID_LIST, list(self.approved_patches))
-        check("rejectedPatches", limits.PATCH_ID_LIST, list(self.rejected_patches))
-        check("rejectedPatchesAction", limits.PATCH_ACTION, self.rejected_patches_action)
-        if not self.approval_rules and not self.approved_patches:
-            out.append(Problem("approvalRules", "a baseline needs approvalRules or approvedPatches, "
-                                                "or it approves nothing"))
+        out = field_problems(self) + self.rules()
         for index, rule in enumerate(self.approval_rules):
-            at = f"approvalRules[{index}]"
-            check(f"{at}.approveAfterDays", limits.APPROVE_AFTER_DAYS, rule.approve_after_days)
-            check(f"{at}.complianceLevel", limits.PATCH_COMPLIANCE_LEVEL, rule.compliance_level)
-            check(f"{at}.filters", limits.PATCH_FILTERS, dict(rule.filters))
-            if not rule.filters:
-                out.append(Problem(f"{at}.filters", "expected at least one filter, e.g. CLASSIFICATION: [Security]"))
-            for key, values in rule.filters.items():
-                check(f"{at}.filters.{key}", limits.PATCH_FILTER_KEY, key)
-                check(f"{at}.filters.{key}", limits.PATCH_FILTER_VALUES, list(values))
-        for index, group in enumerate(self.patch_groups):
-            check(f"patchGroups[{index}]", limits.PATCH_GROUP, group)
-        out += nest("tags", tag_problems(self.tags))
+            out += [under(f"approval_rules[{index}]", p) for p in field_problems(rule)]
         return out
+
+    def rules(self) -> list[Problem]:
+        """The rules across fields: approval rules or approved patches."""
+        if not self.approval_rules and not self.approved_patches:
+            return [Problem("approval_rules", "a baseline needs `approval_rules` or `approved_patches`, or it "
+                                              "approves nothing")]
+        return []
 
 
 class PatchBaseline(pulumi.ComponentResource):

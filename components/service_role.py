@@ -10,11 +10,12 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 from mw_components import iam_policy
-from mw_components.iam_policy import LAMBDA_FUNCTION, LAMBDA_FUNCTION_NAME, SNS_TOPIC, STATE_MACHINE, arn_problem
+from mw_components.checks import Context, checks, each, field_problems, limited, rule
+from mw_components.iam_policy import LAMBDA_FUNCTION, LAMBDA_FUNCTION_NAME, SNS_TOPIC, STATE_MACHINE, arn_of
 
 from mw_core import arns, limits
 from mw_core.errors import ConfigError, Problem
-from mw_core.problems import checker, nest, showable_key, tag_problems
+from mw_core.problems import showable_key, tag_problems
 
 SERVICE_ROLE_TYPE = "maintenance-windows:iam:ServiceRole"
 SSM_SERVICE = "ssm.amazonaws.com"
@@ -24,6 +25,52 @@ MANAGED_POLICY_NAME = "AmazonSSMMaintenanceWindowRole"
 # Reference, AmazonSSMMaintenanceWindowRole).
 MANAGED_PREFIX = "SSM"
 _SERVICE_PRINCIPAL = re.compile(r"[a-z0-9][a-z0-9.-]*\.amazonaws\.com(\.cn)?")
+
+
+def trusted_service_problems(services: tuple[str, ...], context: Context) -> list[Problem]:
+    """Service principals (``<service>.amazonaws.com``), Systems Manager's among them."""
+    out: list[Problem] = []
+    if not services:
+        out.append(Problem("", f"expected at least one service principal (allowed: {SSM_SERVICE} and others)"))
+    elif SSM_SERVICE not in services:
+        out.append(Problem("", f"{list(services)} must include {SSM_SERVICE}: Systems Manager assumes this role to "
+                               "run tasks"))
+    for index, service in enumerate(services):
+        if not (isinstance(service, str) and _SERVICE_PRINCIPAL.fullmatch(service)):
+            out.append(Problem(f"[{index}]", f"{limits.describe_value(service)} is not a service principal "
+                                             "(allowed: <service>.amazonaws.com)"))
+    return out
+
+
+def account_problem(account: Any) -> str | None:
+    """Why ``account`` is not an AWS account ID."""
+    if not isinstance(account, str):
+        return f"expected a string, got {limits.describe_value(account)}"
+    return arns.account_problem(account)
+
+
+def role_tag_problems(tags: Mapping[str, str], context: Context) -> list[Problem]:
+    """Tags AWS would refuse (:func:`mw_core.problems.tag_problems`), and keys that differ only in case: IAM
+    role tag keys are not case sensitive ("you cannot have separate Department and department tag keys", IAM
+    User Guide, "Rules for tagging")."""
+    out = tag_problems(tags)
+    first: dict[str, str] = {}
+    for key in tags:
+        if not isinstance(key, str):
+            continue
+        if key.lower() in first:
+            out.append(Problem(key if showable_key(key) else "", f"{key!r} and {first[key.lower()]!r} differ only in "
+                                                                 "case, and IAM role tag keys are not case sensitive "
+                                                                 "(allowed: each key once, in any case)"))
+        else:
+            first[key.lower()] = key
+    return out
+
+
+def _granted_function(function: Any, context: Context) -> list[Problem]:
+    if isinstance(function, str) and _ssm_function_name(function):
+        return []  # the managed policy's
+    return arn_of(LAMBDA_FUNCTION)(function, context)
 
 
 @dataclass(frozen=True)
@@ -40,92 +87,34 @@ class ServiceRoleArgs:
     :param source_account: the 12-digit account allowed as ``aws:SourceAccount`` in the trust policy
         (against confused-deputy use). Default: the deploying account.
     :param notification_topic_arns: topics tasks notify; the role gets ``sns:Publish`` on them only.
+        Default: none.
     :param lambda_function_arns: functions tasks invoke; those named ``SSM*`` (which the managed policy
         covers, and which may then be given by name) get nothing more, the others get
-        ``lambda:InvokeFunction`` on exactly that function.
-    :param state_machine_arns: state machines tasks start; likewise ``states:StartExecution``.
+        ``lambda:InvokeFunction`` on exactly that function. Default: none.
+    :param state_machine_arns: state machines tasks start; likewise ``states:StartExecution``. Default: none.
     :param tags: Default: none.
     :param allow_wildcards: let the granted ARNs hold wildcards, leaving how far they reach to the policy
         pack's ``iam-resource-scope`` rule. Default: false (a wildcard is a problem).
     """
 
-    name: str | None = None
-    description: str = "Lets Systems Manager run maintenance window tasks"
-    trusted_services: tuple[str, ...] = (SSM_SERVICE,)
-    path: str | None = None
-    permissions_boundary: pulumi.Input[str] | None = None
-    source_account: pulumi.Input[str] | None = None
-    notification_topic_arns: tuple[pulumi.Input[str], ...] = ()
-    lambda_function_arns: tuple[pulumi.Input[str], ...] = ()
-    state_machine_arns: tuple[pulumi.Input[str], ...] = ()
-    tags: Mapping[str, str] = field(default_factory=dict)
+    name: str | None = field(default=None, metadata=checks(limited(iam_policy.ROLE_NAME)))
+    description: str = field(default="Lets Systems Manager run maintenance window tasks",
+                             metadata=checks(limited(iam_policy.ROLE_DESCRIPTION)))
+    trusted_services: tuple[str, ...] = field(default=(SSM_SERVICE,), metadata=checks(trusted_service_problems))
+    path: str | None = field(default=None, metadata=checks(limited(iam_policy.ROLE_PATH)))
+    permissions_boundary: pulumi.Input[str] | None = field(default=None,
+                                                           metadata=checks(limited(limits.IAM_POLICY_ARN)))
+    source_account: pulumi.Input[str] | None = field(default=None, metadata=checks(rule(account_problem)))
+    notification_topic_arns: tuple[pulumi.Input[str], ...] = field(default=(),
+                                                              metadata=checks(each(arn_of(SNS_TOPIC))))
+    lambda_function_arns: tuple[pulumi.Input[str], ...] = field(default=(), metadata=checks(each(_granted_function)))
+    state_machine_arns: tuple[pulumi.Input[str], ...] = field(default=(), metadata=checks(each(arn_of(STATE_MACHINE))))
+    tags: Mapping[str, str] = field(default_factory=dict, metadata=checks(role_tag_problems))
     allow_wildcards: bool = False
 
     def problems(self) -> list[Problem]:
         """What IAM would reject, and grants that would reach further than the resources named."""
-        out: list[Problem] = []
-        check = checker(out)
-        check("name", iam_policy.ROLE_NAME, self.name)
-        check("description", iam_policy.ROLE_DESCRIPTION, self.description)
-        check("path", iam_policy.ROLE_PATH, self.path)
-        check("permissionsBoundary", limits.IAM_POLICY_ARN, _plain(self.permissions_boundary))
-        account = _plain(self.source_account)
-        if account is not None:
-            problem = arns.account_problem(account) if isinstance(account, str) else (
-                f"expected a string, got {limits.describe_value(account)}")
-            if problem is not None:
-                out.append(Problem("sourceAccount", problem))
-        out += nest("tags", tag_problems(self.tags))
-        out += _case_duplicates(self.tags)
-        out += self._grant_problems()
-        if not self.trusted_services:
-            out.append(Problem("trustedServices", f"expected at least one service principal (allowed: {SSM_SERVICE} "
-                                                  "and others)"))
-        elif SSM_SERVICE not in self.trusted_services:
-            out.append(Problem("trustedServices", f"{list(self.trusted_services)} must include {SSM_SERVICE}: "
-                                                  "Systems Manager assumes this role to run tasks"))
-        for index, service in enumerate(self.trusted_services):
-            if not _SERVICE_PRINCIPAL.fullmatch(service):
-                out.append(Problem(f"trustedServices[{index}]", f"{service!r} is not a service principal "
-                                                                "(allowed: <service>.amazonaws.com)"))
-        return out
-
-    def _grant_problems(self) -> list[Problem]:
-        """The plain ARNs the role is granted on: one resource each, unless wildcards are allowed."""
-        out: list[Problem] = []
-        grants = (("notificationTopicArns", self.notification_topic_arns, SNS_TOPIC),
-                  ("lambdaFunctionArns", self.lambda_function_arns, LAMBDA_FUNCTION),
-                  ("stateMachineArns", self.state_machine_arns, STATE_MACHINE))
-        for key, values, kind in grants:
-            for index, value in enumerate(values):
-                if not isinstance(value, str) or (kind is LAMBDA_FUNCTION and _ssm_function_name(value)):
-                    continue  # an Output is known at deploy time only; an SSM* name is the managed policy's
-                problem = arn_problem(value, kind, allow_wildcards=self.allow_wildcards)
-                if problem is not None:
-                    out.append(Problem(f"{key}[{index}]", problem))
-        return out
-
-
-def _case_duplicates(tags: Mapping[str, str]) -> list[Problem]:
-    """IAM role tag keys are not case sensitive ("you cannot have separate Department and department tag keys",
-    IAM User Guide, "Rules for tagging"): two keys that differ only in case would be one tag."""
-    out: list[Problem] = []
-    first: dict[str, str] = {}
-    for key in tags:
-        if not isinstance(key, str):
-            continue
-        if key.lower() in first:
-            path = f"tags.{key}" if showable_key(key) else "tags"
-            out.append(Problem(path, f"{key!r} and {first[key.lower()]!r} differ only in case, and IAM role tag keys "
-                                     "are not case sensitive (allowed: each key once, in any case)"))
-        else:
-            first[key.lower()] = key
-    return out
-
-
-def _plain(value: Any) -> Any:
-    """Validation looks at plain values only; an Output is checked by AWS at deploy time."""
-    return None if isinstance(value, pulumi.Output) else value
+        return field_problems(self, allow_wildcards=self.allow_wildcards)
 
 
 class ServiceRole(pulumi.ComponentResource):

@@ -10,12 +10,52 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from mw_components.checks import Check, Context, checks, each, field_problems, limited, rule
+
 from mw_core import limits
 from mw_core.errors import Problem
-from mw_core.problems import checker, showable_key
+from mw_core.problems import showable_key
 
 INSTANCE = "INSTANCE"
 RESOURCE_GROUP = "RESOURCE_GROUP"
+
+
+def tag_condition_problems(tags: Mapping[str, tuple[str, ...]], context: Context) -> list[Problem]:
+    """Tag conditions no EC2 instance can meet, or SSM would reject: paths ``Env``, ``Env[1]`` (or ``''`` for a
+    key too long or odd to stand in a path, which the message then names)."""
+    out: list[Problem] = []
+    for key, values in tags.items():
+        at = key if showable_key(key) else ""
+        problem = condition_key_problem(key) or limits.check(limits.TARGET_KEY, f"tag:{key}")
+        if problem is not None:
+            out.append(Problem(at, problem if at else f"tag key {problem}"))
+        if not values:
+            out.append(Problem(at, "expected at least one value"))
+        if len(values) > limits.TARGET_VALUES.max:
+            out.append(Problem(at, f"{len(values)} values is too many (allowed: at most {limits.TARGET_VALUES.max})"))
+        for index, value in enumerate(values):
+            problem = condition_value_problem(value)
+            if problem is not None:
+                out.append(Problem(f"{at}[{index}]" if len(values) > 1 else at, problem))
+    return out
+
+
+def tag_key_condition_problem(key: str) -> str | None:
+    """Why a ``tag_keys`` entry can never match an instance, or None."""
+    return condition_key_problem(key) or limits.check(limits.TARGET_KEY, key)
+
+
+def instance_id_problems(per: str) -> Check:
+    """At most 50 instance IDs (:data:`mw_core.limits.TARGET_VALUES`), each ``i-...`` or ``mi-...``."""
+
+    def check(ids: tuple[str, ...], context: Context) -> list[Problem]:
+        out = []
+        if len(ids) > limits.TARGET_VALUES.max:
+            out.append(Problem("", f"{len(ids)} instance IDs is too many (allowed: at most "
+                                   f"{limits.TARGET_VALUES.max}{per})"))
+        return out + each(limited(limits.INSTANCE_ID))(ids, context)
+
+    return check
 
 
 @dataclass(frozen=True)
@@ -27,7 +67,7 @@ class ResourceGroup:
         Default: every resource in the group.
     """
 
-    name: str
+    name: str = field(metadata=checks(rule(lambda name: None if name else "expected the resource group's name")))
     resource_types: tuple[str, ...] = ()
 
 
@@ -39,21 +79,21 @@ class TargetArgs:
 
     :param name: the target's name, unique in its window; tasks refer to it.
     :param tags: tag key -> accepted values; an instance must match every key (AND) and one of
-        each key's values (OR).
-    :param tag_keys: instances that have these tag keys, whatever the values.
-    :param instance_ids: explicit instances (``i-...``, or ``mi-...`` for managed nodes).
-    :param resource_group: a resource group and optional resource type filters.
+        each key's values (OR). Default: none.
+    :param tag_keys: instances that have these tag keys, whatever the values. Default: none.
+    :param instance_ids: explicit instances (``i-...``, or ``mi-...`` for managed nodes). Default: none.
+    :param resource_group: a resource group and optional resource type filters. Default: none.
     :param description: Default: none.
     :param owner_information: sent with every CloudWatch event of runs on these targets. Default: none.
     """
 
-    name: str
-    tags: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    tag_keys: tuple[str, ...] = ()
-    instance_ids: tuple[str, ...] = ()
+    name: str = field(metadata=checks(limited(limits.WINDOW_NAME)))
+    tags: Mapping[str, tuple[str, ...]] = field(default_factory=dict, metadata=checks(tag_condition_problems))
+    tag_keys: tuple[str, ...] = field(default=(), metadata=checks(each(rule(tag_key_condition_problem))))
+    instance_ids: tuple[str, ...] = field(default=(), metadata=checks(instance_id_problems(" per target")))
     resource_group: ResourceGroup | None = None
-    description: str | None = None
-    owner_information: str | None = None
+    description: str | None = field(default=None, metadata=checks(limited(limits.WINDOW_DESCRIPTION)))
+    owner_information: str | None = field(default=None, metadata=checks(limited(limits.OWNER_INFORMATION)))
 
     @property
     def resource_type(self) -> str:
@@ -77,47 +117,22 @@ class TargetArgs:
 
     def problems(self) -> list[Problem]:
         """What AWS would reject, with paths relative to this target (``tags.Workload``)."""
+        return field_problems(self) + self.rules()
+
+    def rules(self) -> list[Problem]:
+        """The rules across fields: exactly one mode, at most 5 tag conditions."""
         out: list[Problem] = []
-        check = checker(out)
-        check("name", limits.WINDOW_NAME, self.name)
-        check("description", limits.WINDOW_DESCRIPTION, self.description)
-        check("ownerInformation", limits.OWNER_INFORMATION, self.owner_information)
-        modes = [m for m, on in (("tags", bool(self.tags or self.tag_keys)),
-                                 ("instanceIds", bool(self.instance_ids)),
-                                 ("resourceGroup", self.resource_group is not None)) if on]
+        modes = [m for m, on in (("`tags`", bool(self.tags or self.tag_keys)),
+                                 ("`instance_ids`", bool(self.instance_ids)),
+                                 ("`resource_group`", self.resource_group is not None)) if on]
         if len(modes) != 1:
             got = ", ".join(modes) if modes else "none"
-            out.append(Problem("", f"give exactly one of tags (or tagKeys), instanceIds, resourceGroup; got {got}"))
+            out.append(Problem("", f"give exactly one of `tags` (or `tag_keys`), `instance_ids`, `resource_group`; "
+                                   f"got {got}"))
         pairs = len(self.wire_targets())
-        if self.tags or self.tag_keys:
-            if pairs > limits.TARGETS.max:
-                out.append(Problem("tags", f"{pairs} tag conditions is too many (allowed: at most "
-                                           f"{limits.TARGETS.max} per target, tagKeys counting as one)"))
-            for key, values in self.tags.items():
-                at = f"tags.{key}" if showable_key(key) else "tags"
-                problem = condition_key_problem(key) or limits.check(limits.TARGET_KEY, f"tag:{key}")
-                if problem is not None:
-                    out.append(Problem(at, problem if at != "tags" else f"tag key {problem}"))
-                if not values:
-                    out.append(Problem(at, "expected at least one value"))
-                if len(values) > limits.TARGET_VALUES.max:
-                    out.append(Problem(at, f"{len(values)} values is too many "
-                                           f"(allowed: at most {limits.TARGET_VALUES.max})"))
-                for index, value in enumerate(values):
-                    problem = condition_value_problem(value)
-                    if problem is not None:
-                        out.append(Problem(f"{at}[{index}]" if len(values) > 1 else at, problem))
-            for index, key in enumerate(self.tag_keys):
-                problem = condition_key_problem(key) or limits.check(limits.TARGET_KEY, key)
-                if problem is not None:
-                    out.append(Problem(f"tagKeys[{index}]", problem))
-        if len(self.instance_ids) > limits.TARGET_VALUES.max:
-            out.append(Problem("instanceIds", f"{len(self.instance_ids)} instance IDs is too many "
-                                              f"(allowed: at most {limits.TARGET_VALUES.max} per target)"))
-        for index, instance_id in enumerate(self.instance_ids):
-            check(f"instanceIds[{index}]", limits.INSTANCE_ID, instance_id)
-        if self.resource_group is not None and not self.resource_group.name:
-            out.append(Problem("resourceGroup.name", "expected the resource group's name"))
+        if (self.tags or self.tag_keys) and pairs > limits.TARGETS.max:
+            out.append(Problem("tags", f"{pairs} tag conditions is too many (allowed: at most {limits.TARGETS.max} "
+                                       "per target, `tag_keys` counting as one)"))
         return out
 
 

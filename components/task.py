@@ -13,43 +13,101 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-from mw_components import iam_policy
+from mw_components.checks import Context, checks, distinct, each, field_problems, limited, rule, under
 from mw_components.iam_policy import (
     IAM_ROLE,
     LAMBDA_FUNCTION,
     LAMBDA_FUNCTION_NAME,
     SNS_TOPIC,
     STATE_MACHINE,
-    arn_problem,
+    arn_of,
 )
 from mw_components.service_role import MANAGED_PREFIX
+from mw_components.target import instance_id_problems
 
 from mw_core import limits
 from mw_core.errors import Problem
-from mw_core.problems import checker
 
 RUN_COMMAND = "RUN_COMMAND"
 AUTOMATION = "AUTOMATION"
 LAMBDA = "LAMBDA"
 STEP_FUNCTIONS = "STEP_FUNCTIONS"
 TASK_TYPES = (RUN_COMMAND, AUTOMATION, LAMBDA, STEP_FUNCTIONS)
-CUTOFF_BEHAVIORS = ("CONTINUE_TASK", "CANCEL_TASK")
-NOTIFICATION_EVENTS = ("All", "InProgress", "Success", "TimedOut", "Cancelled", "Failed")
-NOTIFICATION_TYPES = ("Command", "Invocation")
+CUTOFF_BEHAVIORS = limits.TASK_CUTOFF_BEHAVIOR.values
+NOTIFICATION_EVENTS = limits.NOTIFICATION_EVENT.values
+NOTIFICATION_TYPES = limits.NOTIFICATION_TYPE.values
 # Failures only: a notification per successful instance is noise; a failed patch run must be heard.
 DEFAULT_EVENTS = ("Failed", "TimedOut", "Cancelled")
 # An Automation document's conventional parameter for the role Automation assumes (AWS-owned runbooks all take
 # it): a role passed on, like a task's serviceRoleArn.
 AUTOMATION_ASSUME_ROLE = "AutomationAssumeRole"
 
-# The config keys each task type accepts beyond the shared ones; everything else is a mistake.
-TYPE_KEYS: Mapping[str, tuple[str, ...]] = {
-    RUN_COMMAND: ("document", "documentVersion", "parameters", "timeoutSeconds", "comment",
-                  "outputS3", "cloudWatch", "notifications"),
-    AUTOMATION: ("document", "documentVersion", "parameters"),
-    LAMBDA: ("functionArn", "payload", "qualifier", "clientContext"),
-    STEP_FUNCTIONS: ("stateMachineArn", "input", "executionName"),
+# The fields each task type takes beyond the shared ones; the others must be left unset.
+TYPE_FIELDS: Mapping[str, tuple[str, ...]] = {
+    RUN_COMMAND: ("document", "document_version", "parameters", "timeout_seconds", "comment",
+                  "output_s3", "cloudwatch", "notifications"),
+    AUTOMATION: ("document", "document_version", "parameters"),
+    LAMBDA: ("function_arn", "payload", "qualifier", "client_context"),
+    STEP_FUNCTIONS: ("state_machine_arn", "input", "execution_name"),
 }
+# What AWS calls TaskArn, per type: required.
+TASK_ARN_FIELDS: Mapping[str, str] = {RUN_COMMAND: "document", AUTOMATION: "document", LAMBDA: "function_arn",
+                                      STEP_FUNCTIONS: "state_machine_arn"}
+
+
+def function_arn_problems(function: Any, context: Context) -> list[Problem]:
+    """A Lambda function's ARN; its name alone only when it starts with ``SSM`` or the task has its own role."""
+    if isinstance(function, str) and LAMBDA_FUNCTION_NAME.fullmatch(function):
+        if function.startswith(MANAGED_PREFIX) or context.fields.get("service_role_arn") is not None:
+            return []
+        return [Problem("", f"{function!r} names a function without its ARN, and the service role is granted "
+                            "lambda:InvokeFunction on exactly that function, which takes its ARN (allowed: "
+                            f"{LAMBDA_FUNCTION.form}; a name alone when it starts with {MANAGED_PREFIX}, as the "
+                            "managed policy covers those, or when the task has its own `service_role_arn`)")]
+    return arn_of(LAMBDA_FUNCTION, f"or a function name starting with {MANAGED_PREFIX}")(function, context)
+
+
+def parameter_problems(parameters: Mapping[str, tuple[str, ...]], context: Context) -> list[Problem]:
+    """An Automation task's ``AutomationAssumeRole`` is a role passed on: exactly one role, never a pattern."""
+    if context.fields.get("type") != AUTOMATION:
+        return []  # the parameter means nothing to a Run Command document
+    role_check = arn_of(IAM_ROLE)
+    return [under(f"{AUTOMATION_ASSUME_ROLE}[{index}]", problem)
+            for index, role in enumerate(parameters.get(AUTOMATION_ASSUME_ROLE, ()))
+            # {{ ... }}: a parameter reference Automation resolves when it runs; there is nothing to judge here.
+            if not (isinstance(role, str) and role.startswith("{{") and role.endswith("}}"))
+            for problem in role_check(role, context)]
+
+
+def only_with_targets(value: str, context: Context) -> list[Problem]:
+    """Rate control is for tasks with targets: AWS rejects it on a task without."""
+    fields = context.fields
+    if "targets" in fields and "instance_ids" in fields and not (fields["targets"] or fields["instance_ids"]):
+        return [Problem("", f"{value!r} is not allowed on a task without targets (AWS rejects it; remove the key)")]
+    return []
+
+
+def not_with_targets(instance_ids: tuple[str, ...], context: Context) -> list[Problem]:
+    """A task names registered targets or instances, not both."""
+    if instance_ids and context.fields.get("targets"):
+        return [Problem("", "give `targets` or `instance_ids`, not both (AWS takes one kind per task)")]
+    return []
+
+
+def targets_needed(task_type: object, has_targets: bool) -> Problem | None:
+    """A Run Command task runs on instances: it needs targets (or instance IDs)."""
+    if task_type == RUN_COMMAND and not has_targets:
+        return Problem("targets", "a RUN_COMMAND task needs `targets` (names of this window's targets)")
+    return None
+
+
+def task_target_problems(targets: tuple[str, ...], context: Context) -> list[Problem]:
+    """Names of window targets: each once, at most 10 (a quota of maintenance windows)."""
+    out = distinct("lists a target more than once")(targets, context)
+    if len(targets) > limits.TASK_WINDOW_TARGET_IDS.max:
+        out.append(Problem("", f"{len(targets)} targets is too many "
+                               f"(allowed: at most {limits.TASK_WINDOW_TARGET_IDS.max} per task)"))
+    return out
 
 
 @dataclass(frozen=True)
@@ -60,8 +118,8 @@ class OutputS3:
     :param key_prefix: Default: ``<window>/<task>/``, one prefix per task so logs never mix.
     """
 
-    bucket: pulumi.Input[str] | None
-    key_prefix: pulumi.Input[str] | None = None
+    bucket: pulumi.Input[str] | None = field(metadata=checks(limited(limits.S3_BUCKET_NAME)))
+    key_prefix: pulumi.Input[str] | None = field(default=None, metadata=checks(limited(limits.S3_KEY_PREFIX)))
 
 
 @dataclass(frozen=True)
@@ -71,7 +129,8 @@ class CloudWatchOutput:
     :param log_group: Default: AWS's ``/aws/ssm/<document name>``.
     """
 
-    log_group: pulumi.Input[str] | None = None
+    log_group: pulumi.Input[str] | None = field(default=None,
+                                                metadata=checks(limited(limits.CLOUDWATCH_LOG_GROUP_NAME)))
 
 
 @dataclass(frozen=True)
@@ -85,10 +144,10 @@ class Notifications:
         service role. Default: the window's service role, which is granted ``sns:Publish`` on the topic.
     """
 
-    topic_arn: pulumi.Input[str] | None
-    events: tuple[str, ...] = DEFAULT_EVENTS
-    type: str = "Command"
-    role_arn: pulumi.Input[str] | None = None
+    topic_arn: pulumi.Input[str] | None = field(metadata=checks(arn_of(SNS_TOPIC)))
+    events: tuple[str, ...] = field(default=DEFAULT_EVENTS, metadata=checks(each(limited(limits.NOTIFICATION_EVENT))))
+    type: str = field(default="Command", metadata=checks(limited(limits.NOTIFICATION_TYPE)))
+    role_arn: pulumi.Input[str] | None = field(default=None, metadata=checks(arn_of(IAM_ROLE)))
 
 
 @dataclass(frozen=True)
@@ -101,7 +160,8 @@ class TaskArgs:
     :param type: ``RUN_COMMAND``, ``AUTOMATION``, ``LAMBDA`` or ``STEP_FUNCTIONS``.
     :param priority: lower runs first; tasks of equal priority run in parallel. Default: 1.
     :param targets: names of this window's targets. Default: none (not allowed for Run Command).
-    :param instance_ids: instances not registered as targets; needs ``allowUnregisteredTargets``.
+    :param instance_ids: instances not registered as targets; needs the window's
+        ``allow_unregistered_targets``. Default: none.
     :param max_concurrency: ``"1"`` or ``"10%"``. Default: ``"1"`` when the task has targets; AWS
         takes none when it has none.
     :param max_errors: ``"0"``, ``"1"`` or ``"10%"``. Default: ``"1"`` when the task has targets.
@@ -109,11 +169,15 @@ class TaskArgs:
         ``CONTINUE_TASK``.
     :param service_role_arn: the role Systems Manager assumes to run the task. Default: the window's
         service role.
+    :param description: Default: none.
 
-    Per type: ``document``, ``document_version``, ``parameters`` (Run Command and Automation);
-    ``timeout_seconds``, ``comment``, ``output_s3``, ``cloudwatch``, ``notifications`` (Run Command);
-    ``function_arn``, ``payload``, ``qualifier``, ``client_context`` (Lambda); ``state_machine_arn``,
-    ``input``, ``execution_name`` (Step Functions). ``payload`` and ``input`` are JSON text.
+    Per type (:data:`TYPE_FIELDS`; the others must be left unset): ``document``, ``document_version``,
+    ``parameters`` (Run Command and Automation); ``timeout_seconds``, ``comment``, ``output_s3``, ``cloudwatch``,
+    ``notifications`` (Run Command); ``function_arn``, ``payload``, ``qualifier``, ``client_context`` (Lambda);
+    ``state_machine_arn``, ``input``, ``execution_name`` (Step Functions). ``payload`` and ``input`` are JSON
+    text. The task's ``TaskArn`` (``document``, ``function_arn``, ``state_machine_arn``) is required. Without
+    them: Default: none (AWS's defaults: the document's default version, its own timeout, no output copy, no
+    notifications).
 
     ``function_arn`` is the function's ARN; its name alone only when it starts with ``SSM`` (the managed
     policy already covers it) or the task runs with its own ``service_role_arn`` (nothing is granted for it):
@@ -122,31 +186,33 @@ class TaskArgs:
     ``notifications.topic_arn``, are problems unless the window allows them; role ARNs never take one.
     """
 
-    name: str
-    type: str
-    description: str | None = None
-    priority: int = 1
-    targets: tuple[str, ...] = ()
-    instance_ids: tuple[str, ...] = ()
-    max_concurrency: str | None = None
-    max_errors: str | None = None
-    cutoff_behavior: str | None = None
-    service_role_arn: pulumi.Input[str] | None = None
-    document: str | None = None
-    document_version: str | None = None
-    parameters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    timeout_seconds: int | None = None
-    comment: str | None = None
+    name: str = field(metadata=checks(limited(limits.WINDOW_NAME)))
+    type: str = field(metadata=checks(rule(lambda kind: None if kind in TASK_TYPES else
+                         f"{kind!r} is not a task type (allowed: {', '.join(TASK_TYPES)})")))
+    description: str | None = field(default=None, metadata=checks(limited(limits.WINDOW_DESCRIPTION)))
+    priority: int = field(default=1, metadata=checks(limited(limits.TASK_PRIORITY)))
+    targets: tuple[str, ...] = field(default=(), metadata=checks(task_target_problems))
+    instance_ids: tuple[str, ...] = field(default=(), metadata=checks(not_with_targets, instance_id_problems("")))
+    max_concurrency: str | None = field(default=None,
+                                        metadata=checks(only_with_targets, limited(limits.MAX_CONCURRENCY)))
+    max_errors: str | None = field(default=None, metadata=checks(only_with_targets, limited(limits.MAX_ERRORS)))
+    cutoff_behavior: str | None = field(default=None, metadata=checks(limited(limits.TASK_CUTOFF_BEHAVIOR)))
+    service_role_arn: pulumi.Input[str] | None = field(default=None, metadata=checks(arn_of(IAM_ROLE)))
+    document: str | None = field(default=None, metadata=checks(limited(limits.DOCUMENT_ARN)))
+    document_version: str | None = field(default=None, metadata=checks(limited(limits.DOCUMENT_VERSION)))
+    parameters: Mapping[str, tuple[str, ...]] = field(default_factory=dict, metadata=checks(parameter_problems))
+    timeout_seconds: int | None = field(default=None, metadata=checks(limited(limits.TIMEOUT_SECONDS)))
+    comment: str | None = field(default=None, metadata=checks(limited(limits.COMMENT)))
     output_s3: OutputS3 | None = None
     cloudwatch: CloudWatchOutput | None = None
     notifications: Notifications | None = None
-    function_arn: pulumi.Input[str] | None = None
-    payload: str | None = None
-    qualifier: str | None = None
-    client_context: str | None = None
-    state_machine_arn: pulumi.Input[str] | None = None
-    input: str | None = None
-    execution_name: str | None = None
+    function_arn: pulumi.Input[str] | None = field(default=None, metadata=checks(function_arn_problems))
+    payload: str | None = field(default=None, metadata=checks(limited(limits.LAMBDA_PAYLOAD)))
+    qualifier: str | None = field(default=None, metadata=checks(limited(limits.LAMBDA_QUALIFIER)))
+    client_context: str | None = field(default=None, metadata=checks(limited(limits.LAMBDA_CLIENT_CONTEXT)))
+    state_machine_arn: pulumi.Input[str] | None = field(default=None, metadata=checks(arn_of(STATE_MACHINE)))
+    input: str | None = field(default=None, metadata=checks(limited(limits.STEP_FUNCTIONS_INPUT)))
+    execution_name: str | None = field(default=None, metadata=checks(limited(limits.STEP_FUNCTIONS_NAME)))
 
     @property
     def has_targets(self) -> bool:
@@ -155,11 +221,8 @@ class TaskArgs:
     @property
     def task_arn(self) -> pulumi.Input[str] | None:
         """What AWS calls ``TaskArn``: a document name, a function ARN or a state machine ARN."""
-        if self.type in (RUN_COMMAND, AUTOMATION):
-            return self.document
-        if self.type == LAMBDA:
-            return self.function_arn
-        return self.state_machine_arn
+        field_name = TASK_ARN_FIELDS.get(self.type)
+        return None if field_name is None else getattr(self, field_name)
 
     def rate_control(self) -> tuple[str | None, str | None]:
         """``(maxConcurrency, maxErrors)`` as sent: defaults with targets, nothing without."""
@@ -167,124 +230,29 @@ class TaskArgs:
             return self.max_concurrency, self.max_errors
         return self.max_concurrency or "1", self.max_errors or "1"
 
-    def problems(self, window_targets: tuple[str, ...], allow_unregistered: bool, *,
-                 allow_wildcards: bool = False) -> list[Problem]:
+    def problems(self, *, allow_wildcards: bool = False) -> list[Problem]:
         """What AWS would reject, and ARNs that would grant or pass more than one resource, with paths
-        relative to this task. ``allow_wildcards`` leaves wildcards in granted ARNs to the policy pack."""
+        relative to this task. ``allow_wildcards`` leaves wildcards in granted ARNs to the policy pack.
+        Whether the targets are its window's is the window's to say (:func:`task_reference_problems`)."""
+        return field_problems(self, allow_wildcards=allow_wildcards) + self.rules()
+
+    def rules(self) -> list[Problem]:
+        """The rules across fields: the fields of the task's type only, its ``TaskArn``, targets for Run
+        Command."""
         out: list[Problem] = []
-        check = checker(out)
-        check("name", limits.WINDOW_NAME, self.name)
-        check("description", limits.WINDOW_DESCRIPTION, self.description)
         if self.type not in TASK_TYPES:
-            out.append(Problem("type", f"{self.type!r} is not a task type (allowed: {', '.join(TASK_TYPES)})"))
             return out
-        check("priority", limits.TASK_PRIORITY, self.priority)
-        out += self._target_problems(window_targets, allow_unregistered)
-        out += self._rate_problems()
-        if self.cutoff_behavior is not None and self.cutoff_behavior not in CUTOFF_BEHAVIORS:
-            out.append(Problem("cutoffBehavior", f"{self.cutoff_behavior!r} is not allowed "
-                                                 f"(allowed: {', '.join(CUTOFF_BEHAVIORS)})"))
-        required = {RUN_COMMAND: "document", AUTOMATION: "document", LAMBDA: "functionArn",
-                    STEP_FUNCTIONS: "stateMachineArn"}[self.type]
+        allowed = TYPE_FIELDS[self.type]
+        for name in dict.fromkeys(n for names in TYPE_FIELDS.values() for n in names):
+            if name not in allowed and getattr(self, name) not in (None, {}, ()):
+                owners = " and ".join(t for t in TASK_TYPES if name in TYPE_FIELDS[t])
+                out.append(Problem(name, f"not allowed on a {self.type} task (it belongs to {owners} tasks; "
+                                         f"{self.type} takes: {', '.join(f'`{n}`' for n in allowed)})"))
+        required = TASK_ARN_FIELDS[self.type]
         if self.task_arn is None:
-            out.append(Problem(required, f"required key is missing for a {self.type} task"))
-        out += self._arn_problems(allow_wildcards)
-        check("documentVersion", limits.DOCUMENT_VERSION, self.document_version)
-        check("timeoutSeconds", limits.TIMEOUT_SECONDS, self.timeout_seconds)
-        check("comment", limits.COMMENT, self.comment)
-        check("payload", limits.LAMBDA_PAYLOAD, self.payload)
-        check("qualifier", limits.LAMBDA_QUALIFIER, self.qualifier)
-        check("clientContext", limits.LAMBDA_CLIENT_CONTEXT, self.client_context)
-        check("input", limits.STEP_FUNCTIONS_INPUT, self.input)
-        check("executionName", limits.STEP_FUNCTIONS_NAME, self.execution_name)
-        if self.output_s3 is not None:
-            check("outputS3.bucket", limits.S3_BUCKET_NAME, _plain(self.output_s3.bucket))
-            check("outputS3.keyPrefix", limits.S3_KEY_PREFIX, _plain(self.output_s3.key_prefix))
-        if self.notifications is not None:
-            for index, event in enumerate(self.notifications.events):
-                if event not in NOTIFICATION_EVENTS:
-                    out.append(Problem(f"notifications.events[{index}]",
-                                       f"{event!r} is not allowed (allowed: {', '.join(NOTIFICATION_EVENTS)})"))
-            if self.notifications.type not in NOTIFICATION_TYPES:
-                out.append(Problem("notifications.type", f"{self.notifications.type!r} is not allowed "
-                                                         f"(allowed: {', '.join(NOTIFICATION_TYPES)})"))
-        return out
-
-    def _arn_problems(self, allow_wildcards: bool) -> list[Problem]:
-        """The document, and every ARN this task passes on as a grant or a role (plain values only)."""
-        out: list[Problem] = []
-        checker(out)("document", limits.DOCUMENT_ARN, _plain(self.document))
-
-        def arn(key: str, value: Any, kind: iam_policy.ArnKind, or_else: str = "") -> None:
-            if _plain(value) is not None:
-                problem = arn_problem(value, kind, allow_wildcards=allow_wildcards, or_else=or_else)
-                if problem is not None:
-                    out.append(Problem(key, problem))
-
-        if self.type == LAMBDA:
-            function = _plain(self.function_arn)
-            if isinstance(function, str) and LAMBDA_FUNCTION_NAME.fullmatch(function):
-                if not (function.startswith(MANAGED_PREFIX) or self.service_role_arn is not None):
-                    out.append(Problem("functionArn", f"{function!r} names a function without its ARN, and the "
-                                                      "service role is granted lambda:InvokeFunction on exactly that "
-                                                      "function, which takes its ARN (allowed: "
-                                                      f"{LAMBDA_FUNCTION.form}; a name alone when it starts with "
-                                                      f"{MANAGED_PREFIX}, as the managed policy covers those, or when "
-                                                      "the task has its own serviceRoleArn)"))
-            else:
-                arn("functionArn", function, LAMBDA_FUNCTION, f"or a function name starting with {MANAGED_PREFIX}")
-        if self.type == STEP_FUNCTIONS:
-            arn("stateMachineArn", self.state_machine_arn, STATE_MACHINE)
-        arn("serviceRoleArn", self.service_role_arn, IAM_ROLE)
-        if self.notifications is not None:
-            arn("notifications.topicArn", self.notifications.topic_arn, SNS_TOPIC)
-            arn("notifications.roleArn", self.notifications.role_arn, IAM_ROLE)
-        if self.type == AUTOMATION:
-            for index, role in enumerate(self.parameters.get(AUTOMATION_ASSUME_ROLE, ())):
-                # {{ ... }}: a parameter reference Automation resolves when it runs; there is nothing to judge here.
-                if not (role.startswith("{{") and role.endswith("}}")):
-                    arn(f"parameters.{AUTOMATION_ASSUME_ROLE}[{index}]", role, IAM_ROLE)
-        return out
-
-    def _target_problems(self, window_targets: tuple[str, ...], allow_unregistered: bool) -> list[Problem]:
-        out: list[Problem] = []
-        if self.targets and self.instance_ids:
-            out.append(Problem("instanceIds", "give targets or instanceIds, not both (AWS takes one kind per task)"))
-        if self.type == RUN_COMMAND and not self.has_targets:
-            out.append(Problem("targets", "a RUN_COMMAND task needs targets (names of this window's targets)"))
-        known = ", ".join(window_targets) if window_targets else "none"
-        for index, target in enumerate(self.targets):
-            if target not in window_targets:
-                out.append(Problem(f"targets[{index}]", f"{target!r} is not a target of this window "
-                                                        f"(its targets: {known})"))
-        if len(set(self.targets)) != len(self.targets):
-            out.append(Problem("targets", "lists a target more than once"))
-        if len(self.targets) > limits.TASK_WINDOW_TARGET_IDS.max:
-            out.append(Problem("targets", f"{len(self.targets)} targets is too many "
-                                          f"(allowed: at most {limits.TASK_WINDOW_TARGET_IDS.max} per task)"))
-        if self.instance_ids and not allow_unregistered:
-            out.append(Problem("instanceIds", "a task can name unregistered instances only in a window with "
-                                              "allowUnregisteredTargets: true (or register them as a target)"))
-        if len(self.instance_ids) > limits.TARGET_VALUES.max:
-            out.append(Problem("instanceIds", f"{len(self.instance_ids)} instance IDs is too many "
-                                              f"(allowed: at most {limits.TARGET_VALUES.max})"))
-        check = checker(out)
-        for index, instance_id in enumerate(self.instance_ids):
-            check(f"instanceIds[{index}]", limits.INSTANCE_ID, instance_id)
-        return out
-
-    def _rate_problems(self) -> list[Problem]:
-        out: list[Problem] = []
-        if not self.has_targets:
-            for key, value in (("maxConcurrency", self.max_concurrency), ("maxErrors", self.max_errors)):
-                if value is not None:
-                    out.append(Problem(key, f"{value!r} is not allowed on a task without targets "
-                                            "(AWS rejects it; remove the key)"))
-            return out
-        check = checker(out)
-        check("maxConcurrency", limits.MAX_CONCURRENCY, self.max_concurrency)
-        check("maxErrors", limits.MAX_ERRORS, self.max_errors)
-        return out
+            out.append(Problem(required, f"required for a {self.type} task"))
+        needed = targets_needed(self.type, self.has_targets)
+        return out if needed is None else [*out, needed]
 
     def invocation_parameters(self, window: str, default_role_arn: pulumi.Input[str] | None) -> dict[str, Any] | None:
         """``TaskInvocationParameters`` for this task's type, in wire-shaped snake_case for pulumi-aws."""
@@ -326,11 +294,6 @@ class TaskArgs:
 def to_json(value: Any) -> str:
     """A payload or input given as a mapping, as the compact JSON text AWS takes."""
     return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"), sort_keys=True)
-
-
-def _plain(value: Any) -> Any:
-    """Validation looks at plain values only; an Output is checked by AWS at deploy time."""
-    return None if isinstance(value, pulumi.Output) else value
 
 
 def _parameter_list(parameters: Mapping[str, tuple[str, ...]]) -> list[dict[str, Any]]:

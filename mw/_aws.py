@@ -52,6 +52,10 @@ from botocore.exceptions import ConnectionError as EndpointError  # not the buil
 from mw_core.errors import MWError
 from mw_core.limits import describe_value
 
+# Imports: every `mw` command imports this module (through mw.history), `mw --help` included, and botocore's
+# session, config, parsers and utils take about 0.2 s to import (botocore.exceptions, above, takes 10 ms). So they
+# are imported in the functions that use them, all of which run only once a command calls AWS.
+
 # Throttling and transient errors are retried with backoff; the legacy default retries fewer of them.
 RETRIES = {"mode": "standard"}
 DEFAULT_TIMEOUT = 10.0
@@ -161,7 +165,7 @@ def as_utc(moment: datetime) -> datetime:
 
 def client_config(timeout: float, attempts: int) -> Any:
     """The botocore ``Config`` of every client: timeouts per attempt, attempts per call, standard retries."""
-    from botocore.config import Config
+    from botocore.config import Config  # see the note on imports at the top
 
     return Config(connect_timeout=timeout, read_timeout=timeout,
                   retries={**RETRIES, "total_max_attempts": attempts})
@@ -231,8 +235,7 @@ class Clients:
     def _get_session(self) -> Any:
         if self._session is None:
             # botocore rather than boto3: the same clients, and its session answers `max_attempts` publicly.
-            # It costs ~150 ms to import: only a command that calls AWS pays for it, not `mw --help`.
-            import botocore.session
+            import botocore.session  # see the note on imports at the top
 
             session = botocore.session.Session(profile=self.profile)
             try:
@@ -360,7 +363,7 @@ def reply_problem(operation_model: Any, response_dict: Mapping[str, Any]) -> str
     type as they come: the body is checked here first. Whatever else botocore's parser would fail on (an XML
     body that is not XML raises ResponseParserError) is found by parsing once, the way the client will.
     """
-    from botocore.parsers import create_parser  # botocore.parsers and .utils cost ~150 ms: only when calling AWS
+    from botocore.parsers import create_parser  # see the note on imports at the top
 
     shape = operation_model.output_shape
     body = response_dict.get("body")
@@ -449,7 +452,7 @@ def _join(path: str, member: str) -> str:
 
 
 def _timestamp_problem(value: Any, where: str) -> str | None:
-    from botocore.utils import parse_timestamp
+    from botocore.utils import parse_timestamp  # see the note on imports at the top
 
     if isinstance(value, (int, float, str)) and not isinstance(value, bool):
         try:
@@ -565,7 +568,7 @@ def aws_errors(clients: Clients | None = None) -> Iterator[None]:
     except BotoCoreError as err:
         raise AwsError(f"AWS call failed: {err}") from None
     except Exception as err:
-        from botocore.parsers import ResponseParserError  # not a BotoCoreError; imported late, as it is costly
+        from botocore.parsers import ResponseParserError  # not a BotoCoreError; see the note on imports at the top
 
         if isinstance(err, ResponseParserError):
             raise AwsError(f"unreadable reply from AWS: {err}") from None

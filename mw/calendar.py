@@ -1,7 +1,7 @@
 """A timeline picture of maintenance-window openings: one row per window, x axis in UTC.
 
-matplotlib is the optional ``viz`` extra, so it is imported inside :func:`render_calendar`;
-the rest of the project (and the policy pack) never needs it. The figure is drawn on an
+matplotlib is the optional ``viz`` extra and takes about 0.4 s to import, so it is imported inside
+:func:`render_calendar`; nothing else needs it. The figure is drawn on an
 Agg canvas owned by this module, never through ``pyplot``, so no global backend or figure
 registry is touched.
 
@@ -13,15 +13,12 @@ existing one. Missing directories are not created: a typo in a path is an error,
 
 from __future__ import annotations
 
-import errno
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
 
+from mw import _output
 from mw_core.errors import MWError
 from mw_core.schedule import Opening
 
@@ -45,31 +42,8 @@ class CalendarRow:
 
 
 def output_problem(path: str | Path) -> str | None:
-    """Why a calendar cannot be written to ``path``, or None when it can; nothing is left behind.
-
-    In order: the suffix must be one of ``SUFFIXES``; ``path`` must not be a directory; a file
-    must be creatable in its directory (a probe file is created there and removed, so a missing,
-    read-only or non-directory parent is caught with the OS's reason, ``strerror``); an existing
-    file must be writable.
-    """
-    target = Path(path)
-    if target.suffix.lower() not in SUFFIXES:
-        return f"suffix {target.suffix!r} is not supported; allowed: {', '.join(SUFFIXES)}"
-    if target.is_dir():
-        return os.strerror(errno.EISDIR)
-    try:
-        handle, probe = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".probe")
-    except OSError as err:
-        return f"cannot create a file in directory {str(target.parent)!r}: {err.strerror}"
-    os.close(handle)
-    os.unlink(probe)
-    if target.exists():
-        try:
-            with open(target, "r+b"):  # opens for writing without truncating
-                pass
-        except OSError as err:
-            return f"cannot overwrite it: {err.strerror}"
-    return None
+    """Why a calendar cannot be written to ``path`` (one of ``SUFFIXES``), or None when it can."""
+    return _output.output_problem(path, SUFFIXES)
 
 
 def render_calendar(rows: list[CalendarRow], path: str | Path, *, start: datetime, end: datetime) -> None:
@@ -105,7 +79,7 @@ def render_calendar(rows: list[CalendarRow], path: str | Path, *, start: datetim
         FigureCanvasAgg(figure)
         axes = figure.add_subplot()
         for index, row in enumerate(rows):
-            open_spans, cutoff_spans = _spans(row.openings, start_utc, end_utc)
+            open_spans, cutoff_spans = _spans(row.openings, start_utc, end_utc, mdates.date2num)
             y = (index - _BAR_HEIGHT / 2, _BAR_HEIGHT)
             # gid names the bars in SVG output, so a reader (or a test) can find each row.
             axes.broken_barh(open_spans, y, facecolors=_OPEN_COLOUR, gid=f"window-{index}-open")
@@ -131,47 +105,22 @@ def render_calendar(rows: list[CalendarRow], path: str | Path, *, start: datetim
         )
         # Date None keeps the output free of the time it was drawn (same input, same bytes).
         metadata = {"Date": None} if suffix == ".svg" else {}
-        _write(target, lambda stream: figure.savefig(stream, format=suffix[1:], metadata=metadata))
-
-
-def _write(target: Path, draw: Callable[[BinaryIO], object]) -> None:
-    """Run ``draw`` into a temporary file next to ``target``, then move it over ``target``.
-
-    On any failure (a full disk, an interrupt) the temporary file is removed and ``target``
-    is untouched; an OSError becomes an MWError naming the path and the OS's reason.
-    """
-    try:
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    except OSError as err:
-        raise MWError(f"cannot write a calendar to {str(target)!r}: {err.strerror}") from None
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            draw(stream)
-        # mkstemp makes the file private (0600); give it the mode a plain new file would get.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, target)
-    except BaseException as err:
-        Path(temporary).unlink(missing_ok=True)
-        if isinstance(err, OSError):
-            raise MWError(f"cannot write a calendar to {str(target)!r}: {err.strerror or err}") from None
-        raise
+        _output.write_atomically(target, lambda stream: figure.savefig(stream, format=suffix[1:], metadata=metadata),
+                                 f"cannot write a calendar to {str(target)!r}")
 
 
 def _spans(
-    openings: list[Opening], start: datetime, end: datetime
+    openings: list[Opening], start: datetime, end: datetime, date2num: Callable[[datetime], float]
 ) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
-    """(x, width) spans in matplotlib date units for the open and cutoff parts within range."""
-    from matplotlib import dates as mdates
-
+    """(x, width) spans in matplotlib date units (``matplotlib.dates.date2num``) for the open and cutoff parts
+    within range."""
     open_spans: list[tuple[float, float]] = []
     cutoff_spans: list[tuple[float, float]] = []
     for opening in openings:
         if opening.closes <= start or opening.opens >= end:
             continue
         opens, stops, closes = (
-            mdates.date2num(moment.astimezone(UTC))
+            date2num(moment.astimezone(UTC))
             for moment in (opening.opens, opening.stops_starting, opening.closes)
         )
         if stops > opens:

@@ -1,4 +1,4 @@
-"""The ``mw`` command: ``mw plan``, ``mw schedule``, ``mw history``.
+"""The ``mw`` command: ``mw plan``, ``mw schedule``, ``mw history``, ``mw schema``.
 
 Exit status, the same for every command:
 
@@ -12,11 +12,13 @@ Exit status, the same for every command:
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 import traceback
 from collections.abc import Callable, Sequence
 
+# Each command module adds its parser and handler; `mw --help` loads them all, so they import what a command needs
+# (Pulumi, the policy pack, botocore's clients, matplotlib) only when it runs.
+from mw import history, plan, schedule, schema
 from mw_core.errors import MWError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -49,13 +51,13 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mw", description="AWS Systems Manager Maintenance Windows, planned "
                                                             "offline and reviewed from the terminal.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    # Each command lives in its own module, which adds its parser and sets `handler`.
-    for module in COMMANDS:
-        importlib.import_module(module).register(commands)
+    for command in COMMANDS.values():
+        command.register(commands)
     return parser
 
 
-COMMANDS = ("mw.plan", "mw.schedule", "mw.history")
+# The command modules by name, in the order `mw --help` lists them.
+COMMANDS = {module.__name__: module for module in (plan, schedule, history, schema)}
 
 
 if __name__ == "__main__":  # pragma: no cover

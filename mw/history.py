@@ -83,6 +83,7 @@ from mw._aws import (
     parse_timeout,
     translate,
 )
+from mw.plan import find_project
 from mw_core.errors import MWError
 from mw_core.limits import describe_value
 
@@ -275,8 +276,8 @@ def _emit(result: dict[str, Any], as_json: bool, render: Callable[[dict[str, Any
 
 def stack_windows(stack: str, project_dir: Path | None = None) -> tuple[list[str], list[str | None]]:
     """The window names of ``Pulumi.<stack>.yaml``, and the regions they are deployed to (None: the default)."""
-    from mw.plan import find_project
-    from mw_config import load_stack_file, namespaced  # imports the components, and so Pulumi: only when needed
+    # mw_config imports the components, and so pulumi (about half a second): only `--stack` needs it, not `mw --help`.
+    from mw_config import load_stack_file, namespaced
 
     path = find_project(project_dir) / f"Pulumi.{stack}.yaml"
     config = load_stack_file(path)

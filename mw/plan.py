@@ -14,20 +14,22 @@ import sys
 import threading
 from collections import Counter, deque
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mw_core.errors import MWError
+from mw_core import schedule, tokens
+from mw_core.errors import MWError, ScheduleError
 
-if TYPE_CHECKING:  # the engine stand-in imports pulumi; `mw --help` should not pay for it
+# mw_engine and mw_config import pulumi, pulumi-aws and grpc: about half a second. Every `mw` command imports this
+# module (`mw --help`, and `mw schedule` and `mw history` for find_project), and only a plan needs them, so they
+# are imported where a plan is made (plan() and Plan.depth), not here.
+if TYPE_CHECKING:
     from mw_engine.engine import ProgramRun, RegisteredResource
 
 PROJECT = "maintenance-windows"
-WINDOW_TYPE = "aws:ssm/maintenanceWindow:MaintenanceWindow"
-TARGET_TYPE = "aws:ssm/maintenanceWindowTarget:MaintenanceWindowTarget"
-TASK_TYPE = "aws:ssm/maintenanceWindowTask:MaintenanceWindowTask"
 OPENINGS_SHOWN = 3
 # Below this many resources a second policy pack process costs more to start than it saves: at about
 # 0.75 ms per Analyze, one pack was 0.2 s faster at 707 resources, two were 1-2 s faster at 3,507.
@@ -91,14 +93,14 @@ class Plan:
     @property
     def warnings(self) -> list[str]:
         """Things that are valid but probably not what the user meant."""
-        if any(r.type == WINDOW_TYPE for r in self.run.resources):
+        if any(r.type == tokens.MAINTENANCE_WINDOW for r in self.run.resources):
             return []
         return [f"stack {self.stack!r} has no maintenance windows: only the service role and the PassRole "
                 f"policy would be created (add windows under 'maintenance-windows:windows')"]
 
     @property
     def depth(self) -> int:
-        from mw_engine.engine import deploy_depth
+        from mw_engine.engine import deploy_depth  # see the note on imports at the top
 
         return deploy_depth(self.run.resources)
 
@@ -152,7 +154,9 @@ def find_project(start: Path | None = None) -> Path:
 def plan(stack: str, *, project_dir: Path | None = None, policy_config: Path | None = None,
          policies: bool = True, now: datetime | None = None) -> Plan:
     """Run the program for ``stack`` and, unless ``policies`` is false, the policy pack over it."""
+    # See the note on imports at the top.
     from mw_config import load_stack_file
+    from mw_engine.analyzer import PolicyPackProcess, load_policy_config
     from mw_engine.engine import run_program
 
     root = project_dir or find_project()
@@ -162,10 +166,6 @@ def plan(stack: str, *, project_dir: Path | None = None, policy_config: Path | N
     pack_config = _policy_config(root, stack, policy_config)
     report: PolicyConfigReport | None = None
     if policies:
-        from concurrent.futures import ThreadPoolExecutor
-
-        from mw_engine.analyzer import PolicyPackProcess
-
         def new_pack() -> PolicyPackProcess:
             return PolicyPackProcess(pack_dir, project=PROJECT, stack=stack, config=config, policy_config=pack_config)
 
@@ -177,12 +177,15 @@ def plan(stack: str, *, project_dir: Path | None = None, policy_config: Path | N
                 try:
                     run = run_program(root, project=PROJECT, stack=stack, config=config)
                 except BaseException:
-                    # The program's error is the one to show, not whatever the pack did meanwhile.
+                    # The program's error is the one to show, not whatever the pack did meanwhile, and at once:
+                    # a pack still starting is stopped rather than waited for.
+                    pack.cancel()
                     with contextlib.suppress(Exception):
                         started.result()
                     raise
                 started.result()
-            report = _report(pack, pack_config, _shown(root, searched))
+            report = _report(pack, load_policy_config(pack_config) or {}, pack_config is not None,
+                             _shown(root, searched))
             found = _analyze(run, pack, new_pack)
         finally:
             pack.close()
@@ -202,8 +205,6 @@ def _analyze(run: ProgramRun, pack: Any, new_pack: Any) -> list[Any]:
     pulumi-policy spends milliseconds per resource in one Python process; for a large stack a second
     pack process, started once the program has run, takes resources from the same queue on the other core.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
     queue = deque(run.engine_resources)
     lock = threading.Lock()
     helpers: list[Any] = []
@@ -252,28 +253,25 @@ def _shown(root: Path, path: Path) -> str:
         return str(path)
 
 
-def _report(pack: Any, config_path: Path | None, searched: str) -> PolicyConfigReport:
-    """Each rule's effective level (what the pack was configured with) and whether the file set it."""
-    from mw_engine.analyzer import load_policy_config
+def _report(pack: Any, given: Mapping[str, Any], from_file: bool, searched: str) -> PolicyConfigReport:
+    """Each rule's effective level (what the pack was configured with) and whether the file set it.
 
-    given = load_policy_config(config_path) or {}
+    ``given`` is the policy config file as read (``load_policy_config``), ``from_file`` whether there was one.
+    """
     everything = "all" in given and given["all"].enforcement_level is not None
     levels = {}
     for name, effective in sorted(pack.effective_config.items()):
         entry = given.get(name)
-        from_file = everything or (entry is not None and entry.enforcement_level is not None)
-        levels[name] = (effective.enforcement_level or "advisory", "config" if from_file else "pack default")
-    return PolicyConfigReport(searched if config_path is not None else None, searched, levels)
+        set_there = everything or (entry is not None and entry.enforcement_level is not None)
+        levels[name] = (effective.enforcement_level or "advisory", "config" if set_there else "pack default")
+    return PolicyConfigReport(searched if from_file else None, searched, levels)
 
 
 def _openings(run: ProgramRun, now: datetime) -> dict[str, list[Any]]:
     """The next openings of each window, by window name; a schedule that cannot be read gets none."""
-    from mw_core import schedule
-    from mw_core.errors import ScheduleError
-
     out: dict[str, list[Any]] = {}
     for r in run.resources:
-        if r.type != WINDOW_TYPE:
+        if r.type != tokens.MAINTENANCE_WINDOW:
             continue
         i = r.inputs
         try:
@@ -380,16 +378,17 @@ def _continuation(r: RegisteredResource, by_urn: Mapping[str, RegisteredResource
 def _details(r: RegisteredResource, by_urn: Mapping[str, RegisteredResource]) -> list[str]:
     """The key inputs of windows, targets and tasks."""
     i = r.inputs
-    if r.type == WINDOW_TYPE:
+    if r.type == tokens.MAINTENANCE_WINDOW:
         parts = [f"schedule={i.get('schedule')}"]
         parts += [f"{k}={i[k]}" for k in ("scheduleTimezone", "scheduleOffset", "startDate", "endDate") if k in i]
         parts += [f"duration={i.get('duration')}h", f"cutoff={i.get('cutoff', 0)}h",
                   f"allowUnassociatedTargets={str(i.get('allowUnassociatedTargets', False)).lower()}"]
         return [" ".join(parts)]
-    if r.type == TARGET_TYPE:
+    if r.type == tokens.MAINTENANCE_WINDOW_TARGET:
         return [f"{i.get('resourceType')}: " + " AND ".join(_condition(t) for t in i.get("targets", []))]
-    if r.type == TASK_TYPE:
-        names = {t.id: t.inputs.get("name", t.name) for t in by_urn.values() if t.type == TARGET_TYPE}
+    if r.type == tokens.MAINTENANCE_WINDOW_TASK:
+        names = {t.id: t.inputs.get("name", t.name) for t in by_urn.values()
+                 if t.type == tokens.MAINTENANCE_WINDOW_TARGET}
         targets = [", ".join(names.get(v, v) for v in t.get("values", [])) for t in i.get("targets", []) or []]
         parts = [f"{i.get('taskType')} {i.get('taskArn')}", f"priority={i.get('priority', 1)}"]
         if targets:

@@ -1,10 +1,8 @@
 """``mw schedule``: when each window of a stack opens, in its timezone and in UTC, and which windows overlap.
 
-Also home of the rule "can these two window targets select the same instance?"
-(:func:`wire_targets_may_intersect`), which the policy pack's stack rule reuses. The pack runs with
-only ``pulumi-policy`` installed, so importing this module must stay cheap and stdlib-only:
-:mod:`mw_config` (which imports pulumi through the components), :mod:`mw.plan` and
-:mod:`mw.calendar` are imported inside the functions that need them.
+Every ``mw`` command imports this module (``mw --help`` too), so :mod:`mw_config`, which imports pulumi through
+the components (about half a second), is imported only where a stack is read; matplotlib, only where a calendar
+is drawn (:mod:`mw.calendar`).
 """
 
 from __future__ import annotations
@@ -19,6 +17,8 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mw import calendar
+from mw.plan import find_project
 from mw_core import schedule
 from mw_core.errors import MWError, ScheduleError
 from mw_core.limits import describe_value
@@ -143,7 +143,7 @@ def load_windows(root: Path, stacks: Iterable[str], *, start: datetime, count: i
     for a stack without a ``Pulumi.<stack>.yaml`` and when a window opens more than ``MAX_COUNT``
     times within ``days`` (openings are generated lazily: at most ``MAX_COUNT + 1`` are made).
     """
-    from mw_config import load_stack_file, namespaced, parse  # imports pulumi, through the components
+    from mw_config import load_stack_file, namespaced, parse  # imports pulumi: see the module's docstring
 
     known = stack_names(root)
     out: list[WindowSchedule] = []
@@ -386,15 +386,11 @@ def _bounded(kind: type[int] | type[float], most: int) -> Any:
 
 
 def _command(args: argparse.Namespace) -> int:
-    from mw.plan import find_project
-
     root = find_project(args.project_dir)
     start = parse_from(args.start)
     if args.output is not None:
-        from mw.calendar import output_problem
-
         # Before any work: a path that cannot be written should not wait for every stack to be read.
-        problem = output_problem(args.output)
+        problem = calendar.output_problem(args.output)
         if problem is not None:
             raise MWError(f"--output {str(args.output)!r}: {problem}")
     stacks = stack_names(root) if args.stack == ALL_STACKS else [args.stack]
@@ -419,12 +415,10 @@ def _command(args: argparse.Namespace) -> int:
 def _draw(windows: Sequence[WindowSchedule], path: Path, *, start: datetime, days: float | None,
           labelled: bool) -> None:
     """The timeline picture over the range shown: ``--days``, or up to the last close listed."""
-    from mw.calendar import CalendarRow, render_calendar
-
     if days is not None:
         end = start + timedelta(days=days)
     else:
         closes = [o.closes for w in windows for o in w.openings]
         end = max(closes, default=start + timedelta(days=1))
-    rows = [CalendarRow(w.label if labelled else w.name, list(w.openings)) for w in windows]
-    render_calendar(rows, path, start=start, end=end)
+    rows = [calendar.CalendarRow(w.label if labelled else w.name, list(w.openings)) for w in windows]
+    calendar.render_calendar(rows, path, start=start, end=end)

@@ -47,10 +47,13 @@ from pathlib import Path
 from typing import Any
 
 from google.protobuf import struct_pb2
+from pulumi.runtime import Mocks, set_all_config, set_mocks
+from pulumi.runtime.proto import resource_pb2
 
-from mw_core import arns
+from mw_core import arns, tokens
 from mw_core.errors import MWError
 from mw_core.limits import describe_value
+from mw_engine import _pulumi
 
 __all__ = [
     "UNKNOWN_ID",
@@ -63,8 +66,6 @@ __all__ = [
     "run_program",
 ]
 
-STACK_TYPE = "pulumi:pulumi:Stack"
-PROVIDER_TYPE_PREFIX = "pulumi:providers:"
 # The engine's placeholder ID for a provider that a preview has not created (providers.UnknownID).
 UNKNOWN_ID = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 ACCOUNT_ID = "123456789012"
@@ -269,36 +270,35 @@ class _Kind:
 # * unique IDs: IAM User Guide "Unique identifiers": roles start with AROA, managed policies with ANPA.
 _BUCKET_CONFIG = {"id": "{bucket}{ownerSuffix}"}
 _KINDS: dict[str, _Kind] = {
-    "aws:iam/role:Role": _Kind("name", 64, {
+    tokens.ROLE: _Kind("name", 64, {
         "id": "{name}", "arn": "arn:{partition}:iam::{account}:role{path}{name}", "uniqueId": "AROA{iamId}"}),
-    "aws:iam/policy:Policy": _Kind("name", 255, {
+    tokens.POLICY: _Kind("name", 255, {
         "arn": "arn:{partition}:iam::{account}:policy{path}{name}", "id": "{arn}", "policyId": "ANPA{iamId}"}),
-    "aws:iam/rolePolicy:RolePolicy": _Kind("name", 255, {"id": "{role}:{name}"}),
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": _Kind(None, 0, {"id": "{role}/{policyArn}"}),
-    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment": _Kind(None, 0, {"id": "{group}/{policyArn}"}),
-    "aws:iam/userPolicyAttachment:UserPolicyAttachment": _Kind(None, 0, {"id": "{user}/{policyArn}"}),
-    "aws:s3/bucket:Bucket": _Kind("bucket", 63, {
+    tokens.ROLE_POLICY: _Kind("name", 255, {"id": "{role}:{name}"}),
+    tokens.ROLE_POLICY_ATTACHMENT: _Kind(None, 0, {"id": "{role}/{policyArn}"}),
+    tokens.GROUP_POLICY_ATTACHMENT: _Kind(None, 0, {"id": "{group}/{policyArn}"}),
+    tokens.USER_POLICY_ATTACHMENT: _Kind(None, 0, {"id": "{user}/{policyArn}"}),
+    tokens.BUCKET: _Kind("bucket", 63, {
         "id": "{name}", "arn": "arn:{partition}:s3:::{name}", "bucketRegion": "{region}"}, lower=True),
-    "aws:s3/bucketPolicy:BucketPolicy": _Kind(None, 0, {"id": "{bucket}"}),
-    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": _Kind(None, 0, {"id": "{bucket}"}),
-    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": _Kind(None, 0, {"id": "{bucket}"}),
-    "aws:s3/bucketVersioning:BucketVersioning": _Kind(None, 0, _BUCKET_CONFIG),
-    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration":
-        _Kind(None, 0, _BUCKET_CONFIG),
-    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": _Kind(None, 0, _BUCKET_CONFIG),
-    "aws:sns/topic:Topic": _Kind("name", 80, {
+    tokens.BUCKET_POLICY: _Kind(None, 0, {"id": "{bucket}"}),
+    tokens.BUCKET_PUBLIC_ACCESS_BLOCK: _Kind(None, 0, {"id": "{bucket}"}),
+    tokens.BUCKET_OWNERSHIP_CONTROLS: _Kind(None, 0, {"id": "{bucket}"}),
+    tokens.BUCKET_VERSIONING: _Kind(None, 0, _BUCKET_CONFIG),
+    tokens.BUCKET_ENCRYPTION: _Kind(None, 0, _BUCKET_CONFIG),
+    tokens.BUCKET_LIFECYCLE: _Kind(None, 0, _BUCKET_CONFIG),
+    tokens.TOPIC: _Kind("name", 80, {
         "arn": "arn:{partition}:sns:{region}:{account}:{name}", "id": "{arn}"}, fifo="fifoTopic"),
-    "aws:sns/topicSubscription:TopicSubscription": _Kind(None, 0, {
+    tokens.TOPIC_SUBSCRIPTION: _Kind(None, 0, {
         "arn": "{topic}:{uuid}", "id": "{arn}", "ownerId": "{account}"}),
-    "aws:cloudwatch/logGroup:LogGroup": _Kind("name", 255, {
+    tokens.LOG_GROUP: _Kind("name", 255, {
         "id": "{name}", "arn": "arn:{partition}:logs:{region}:{account}:log-group:{name}"}),
-    "aws:ssm/maintenanceWindow:MaintenanceWindow": _Kind("name", 255, {"id": "mw-{hex17}"}),
-    "aws:ssm/maintenanceWindowTarget:MaintenanceWindowTarget": _Kind("name", 255, {"id": "{uuid}"}),
-    "aws:ssm/maintenanceWindowTask:MaintenanceWindowTask": _Kind("name", 255, {
+    tokens.MAINTENANCE_WINDOW: _Kind("name", 255, {"id": "mw-{hex17}"}),
+    tokens.MAINTENANCE_WINDOW_TARGET: _Kind("name", 255, {"id": "{uuid}"}),
+    tokens.MAINTENANCE_WINDOW_TASK: _Kind("name", 255, {
         "id": "{uuid}", "windowTaskId": "{uuid}", "arn": "arn:{partition}:ssm:{region}:{account}:windowtask/{uuid}"}),
-    "aws:ssm/patchBaseline:PatchBaseline": _Kind("name", 255, {
+    tokens.PATCH_BASELINE: _Kind("name", 255, {
         "id": "pb-{hex17}", "arn": "arn:{partition}:ssm:{region}:{account}:patchbaseline/{id}"}),
-    "aws:ssm/patchGroup:PatchGroup": _Kind(None, 0, {"id": "{patchGroup},{baselineId}"}),
+    tokens.PATCH_GROUP: _Kind(None, 0, {"id": "{patchGroup},{baselineId}"}),
 }
 # Any other type: named by its `name` input (else its logical name), which is also its ID, and a generic ARN.
 _OTHER = _Kind("name", 0, {
@@ -491,201 +491,186 @@ def _default_provider_name(version: str) -> str:
     return "default_" + re.sub(r"[.\-+]", "_", version) if version else "default"
 
 
-def _make_monitor_class() -> type:
-    # Built lazily so that importing this module does not import the Pulumi runtime.
-    from pulumi.runtime.mocks import MockMonitor, Mocks
-    from pulumi.runtime.proto import resource_pb2
+class _CallMocks(Mocks):
+    # set_mocks wants a Mocks; RecordingMonitor answers every request itself.
+    def __init__(self, aws: _AwsMocks) -> None:
+        self.aws = aws
 
-    class _CallMocks(Mocks):
-        # set_mocks wants a Mocks; RecordingMonitor answers every request itself.
-        def __init__(self, aws: _AwsMocks) -> None:
-            self.aws = aws
+    def call(self, args):  # type: ignore[no-untyped-def]
+        return self.aws.call(args.token)
 
-        def call(self, args):  # type: ignore[no-untyped-def]
-            return self.aws.call(args.token)
+    def new_resource(self, args):  # type: ignore[no-untyped-def]
+        urn = f"{args.typ}::{args.name}"
+        return self.aws.new_resource(urn, args.typ, args.name, dict(args.inputs))
 
-        def new_resource(self, args):  # type: ignore[no-untyped-def]
-            urn = f"{args.typ}::{args.name}"
-            return self.aws.new_resource(urn, args.typ, args.name, dict(args.inputs))
 
-    class RecordingMonitor(MockMonitor):
-        """A ``MockMonitor`` that records every ``RegisterResource``/``RegisterResourceOutputs``.
+class RecordingMonitor(_pulumi.MockMonitor):
+    """pulumi's mock monitor, recording every ``RegisterResource``/``RegisterResourceOutputs`` (see
+    :data:`mw_engine._pulumi.MockMonitor` for what it relies on).
 
-        The SDK calls it synchronously from executor threads, so all bookkeeping is under a lock
-        and done in O(1) per request. Properties are converted straight from the wire Struct
-        instead of through ``rpc.deserialize_properties`` (no Resource objects, no event loop).
-        """
+    The SDK calls it synchronously from executor threads, so all bookkeeping is under a lock
+    and done in O(1) per request. Properties are converted straight from the wire Struct
+    instead of through ``rpc.deserialize_properties`` (no Resource objects, no event loop).
+    """
 
-        def __init__(self, aws: _AwsMocks, *, project: str, stack: str, preview: bool,
-                     config: Mapping[str, Any]) -> None:
-            super().__init__(_CallMocks(aws))
-            self.aws = aws
-            self.project = project
-            self.stack_name = stack
-            self.preview = preview
-            self.config = config
-            self.lock = threading.Lock()
-            self.recorded: list[RegisteredResource] = []
-            self.engine_order: list[RegisteredResource] = []
-            self.by_urn: dict[str, RegisteredResource] = {}
-            self.providers: dict[str, RegisteredResource] = {}
-            self.stack: RegisteredResource | None = None
-            self.registered_outputs: dict[str, struct_pb2.Struct] = {}
+    def __init__(self, aws: _AwsMocks, *, project: str, stack: str, preview: bool,
+                 config: Mapping[str, Any]) -> None:
+        super().__init__(_CallMocks(aws))
+        self.aws = aws
+        self.project = project
+        self.stack_name = stack
+        self.preview = preview
+        self.config = config
+        self.lock = threading.Lock()
+        self.recorded: list[RegisteredResource] = []
+        self.engine_order: list[RegisteredResource] = []
+        self.by_urn: dict[str, RegisteredResource] = {}
+        self.providers: dict[str, RegisteredResource] = {}
+        self.stack: RegisteredResource | None = None
+        self.registered_outputs: dict[str, struct_pb2.Struct] = {}
 
-        def _default_provider(self, token: str, version: str) -> RegisteredResource:
-            pkg = token.split(":", 1)[0]
-            urn = (f"urn:pulumi:{self.stack_name}::{self.project}::{PROVIDER_TYPE_PREFIX}{pkg}"
-                   f"::{_default_provider_name(version)}")
-            existing = self.providers.get(urn)
-            if existing is not None:
-                return existing
-            prefix = pkg + ":"
-            inputs = {k[len(prefix):]: v for k, v in self.config.items() if k.startswith(prefix)}
-            if version:
-                inputs["version"] = version
-            props = _struct(inputs)
-            provider = RegisteredResource(
-                urn=urn, type=PROVIDER_TYPE_PREFIX + pkg, name=urn.rsplit("::", 1)[1], custom=True,
-                inputs=inputs, properties=props, id=UNKNOWN_ID if self.preview else _uuid_from(urn),
-                outputs=dict(inputs), outputs_struct=props,
+    def _default_provider(self, token: str, version: str) -> RegisteredResource:
+        pkg = token.split(":", 1)[0]
+        urn = (f"urn:pulumi:{self.stack_name}::{self.project}::{tokens.PROVIDER_PREFIX}{pkg}"
+               f"::{_default_provider_name(version)}")
+        existing = self.providers.get(urn)
+        if existing is not None:
+            return existing
+        prefix = pkg + ":"
+        inputs = {k[len(prefix):]: v for k, v in self.config.items() if k.startswith(prefix)}
+        if version:
+            inputs["version"] = version
+        props = _struct(inputs)
+        provider = RegisteredResource(
+            urn=urn, type=tokens.PROVIDER_PREFIX + pkg, name=urn.rsplit("::", 1)[1], custom=True,
+            inputs=inputs, properties=props, id=UNKNOWN_ID if self.preview else _uuid_from(urn),
+            outputs=dict(inputs), outputs_struct=props,
+        )
+        self.providers[urn] = provider
+        self.by_urn[urn] = provider
+        self.engine_order.append(provider)
+        return provider
+
+    def RegisterResource(self, request):  # type: ignore[no-untyped-def]
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type == tokens.STACK:
+            with self.lock:
+                if self.stack is None:
+                    self.stack = RegisteredResource(
+                        urn=urn, type=tokens.STACK, name=request.name, custom=False,
+                        properties=request.object,
+                    )
+                    self.engine_order.insert(0, self.stack)
+                    self.by_urn[urn] = self.stack
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+
+        token = request.type
+        with self.lock:
+            if urn in self.by_urn:
+                # The engine refuses a second registration of one URN ("Duplicate resource URN").
+                raise MWError(f"duplicate resource URN {urn}: two resources of type {token} are named "
+                              f"{request.name!r} under the same parent type")
+        custom = bool(request.custom)
+        inputs = _wire_to_plain(request.object)
+        properties = request.object
+        obj: struct_pb2.Struct | None = None
+        rid, state = "", {}
+        if custom:
+            # The provider's Check: what it adds (auto-names) is in the inputs analyzers see.
+            added = self.aws.check(urn, token, request.name, inputs)
+            if added:
+                inputs.update(added)
+                properties = struct_pb2.Struct()
+                properties.CopyFrom(request.object)
+                properties.update(added)
+            rid, state = self.aws.new_resource(urn, token, request.name, inputs)
+            # Outputs = the checked inputs in wire form (secrets stay secret) plus what AWS assigns.
+            obj = struct_pb2.Struct()
+            obj.CopyFrom(properties)
+            for key, value in state.items():
+                if key == "id" or key not in obj.fields:
+                    obj[key] = value
+
+        with self.lock:
+            parent = self.by_urn.get(request.parent)
+            protect = (request.protect if request.HasField("protect")
+                       else bool(parent and parent.protect))
+            retain = (request.retainOnDelete if request.HasField("retainOnDelete")
+                      else bool(parent and parent.retain_on_delete))
+            provider_ref = request.provider
+            if custom and not provider_ref and not token.startswith(tokens.PROVIDER_PREFIX):
+                default = self._default_provider(token, request.version)
+                provider_ref = f"{default.urn}::{default.id}"
+            timeouts: dict[str, str] = {}
+            if request.HasField("customTimeouts"):
+                ct = request.customTimeouts
+                timeouts = {k: v for k, v in (("create", ct.create), ("update", ct.update),
+                                              ("delete", ct.delete)) if v}
+            res = RegisteredResource(
+                urn=urn,
+                type=token,
+                name=request.name,
+                parent=request.parent,
+                custom=custom,
+                inputs=inputs,
+                properties=properties,
+                dependencies=sorted(set(request.dependencies)),
+                property_dependencies={
+                    k: sorted(set(v.urns)) for k, v in request.propertyDependencies.items()
+                },
+                protect=protect,
+                retain_on_delete=retain,
+                provider=provider_ref,
+                id=rid,
+                outputs=state,
+                outputs_struct=obj,
+                delete_before_replace=(request.deleteBeforeReplace
+                                       if request.deleteBeforeReplaceDefined else None),
+                ignore_changes=list(request.ignoreChanges),
+                replace_on_changes=list(request.replaceOnChanges),
+                additional_secret_outputs=list(request.additionalSecretOutputs),
+                aliases=list(request.aliasURNs),
+                custom_timeouts=timeouts,
+                deleted_with=request.deletedWith or (parent.deleted_with if parent else ""),
+                version=request.version,
             )
-            self.providers[urn] = provider
-            self.by_urn[urn] = provider
-            self.engine_order.append(provider)
-            return provider
+            self.recorded.append(res)
+            self.engine_order.append(res)
+            self.by_urn[urn] = res
+            if token.startswith(tokens.PROVIDER_PREFIX):
+                self.providers[urn] = res
+            # The base class answers ``getResource`` invokes and ExistsResource from this map.
+            self.resources[urn] = _pulumi.ResourceRegistration(urn, rid, state)
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=rid, object=obj)
 
-        def RegisterResource(self, request):  # type: ignore[no-untyped-def]
-            urn = self.make_urn(request.parent, request.type, request.name)
-            if request.type == STACK_TYPE:
-                with self.lock:
-                    if self.stack is None:
-                        self.stack = RegisteredResource(
-                            urn=urn, type=STACK_TYPE, name=request.name, custom=False,
-                            properties=request.object,
-                        )
-                        self.engine_order.insert(0, self.stack)
-                        self.by_urn[urn] = self.stack
-                return resource_pb2.RegisterResourceResponse(urn=urn)
+    def Invoke(self, request):  # type: ignore[no-untyped-def]
+        # Overridden so that no worker thread needs an event loop (the base class creates one
+        # per executor thread and never closes it).
+        args = _wire_to_plain(request.args)
+        if request.tok == "pulumi:pulumi:getResource":
+            reg = self.resources.get(args.get("urn"))
+            if reg is None:
+                raise Exception(f"unknown resource {args.get('urn')}")
+            ret = {"urn": reg.urn, "id": reg.id, "state": reg.state}
+        else:
+            ret = self.aws.call(request.tok)
+        return resource_pb2.ResourceInvokeResponse(**{"return": _struct(ret)})
 
-            token = request.type
-            with self.lock:
-                if urn in self.by_urn:
-                    # The engine refuses a second registration of one URN ("Duplicate resource URN").
-                    raise MWError(f"duplicate resource URN {urn}: two resources of type {token} are named "
-                                  f"{request.name!r} under the same parent type")
-            custom = bool(request.custom)
-            inputs = _wire_to_plain(request.object)
-            properties = request.object
-            obj: struct_pb2.Struct | None = None
-            rid, state = "", {}
-            if custom:
-                # The provider's Check: what it adds (auto-names) is in the inputs analyzers see.
-                added = self.aws.check(urn, token, request.name, inputs)
-                if added:
-                    inputs.update(added)
-                    properties = struct_pb2.Struct()
-                    properties.CopyFrom(request.object)
-                    properties.update(added)
-                rid, state = self.aws.new_resource(urn, token, request.name, inputs)
-                # Outputs = the checked inputs in wire form (secrets stay secret) plus what AWS assigns.
-                obj = struct_pb2.Struct()
-                obj.CopyFrom(properties)
-                for key, value in state.items():
-                    if key == "id" or key not in obj.fields:
-                        obj[key] = value
+    def ReadResource(self, request):  # type: ignore[no-untyped-def]
+        urn = self.make_urn(request.parent, request.type, request.name)
+        rid, state = self.aws.new_resource(urn, request.type, request.name,
+                                           _wire_to_plain(request.properties))
+        with self.lock:
+            self.resources[urn] = _pulumi.ResourceRegistration(urn, request.id or rid, state)
+        return resource_pb2.ReadResourceResponse(urn=urn, properties=_struct(state))
 
-            with self.lock:
-                parent = self.by_urn.get(request.parent)
-                protect = (request.protect if request.HasField("protect")
-                           else bool(parent and parent.protect))
-                retain = (request.retainOnDelete if request.HasField("retainOnDelete")
-                          else bool(parent and parent.retain_on_delete))
-                provider_ref = request.provider
-                if custom and not provider_ref and not token.startswith(PROVIDER_TYPE_PREFIX):
-                    default = self._default_provider(token, request.version)
-                    provider_ref = f"{default.urn}::{default.id}"
-                timeouts: dict[str, str] = {}
-                if request.HasField("customTimeouts"):
-                    ct = request.customTimeouts
-                    timeouts = {k: v for k, v in (("create", ct.create), ("update", ct.update),
-                                                  ("delete", ct.delete)) if v}
-                res = RegisteredResource(
-                    urn=urn,
-                    type=token,
-                    name=request.name,
-                    parent=request.parent,
-                    custom=custom,
-                    inputs=inputs,
-                    properties=properties,
-                    dependencies=sorted(set(request.dependencies)),
-                    property_dependencies={
-                        k: sorted(set(v.urns)) for k, v in request.propertyDependencies.items()
-                    },
-                    protect=protect,
-                    retain_on_delete=retain,
-                    provider=provider_ref,
-                    id=rid,
-                    outputs=state,
-                    outputs_struct=obj,
-                    delete_before_replace=(request.deleteBeforeReplace
-                                           if request.deleteBeforeReplaceDefined else None),
-                    ignore_changes=list(request.ignoreChanges),
-                    replace_on_changes=list(request.replaceOnChanges),
-                    additional_secret_outputs=list(request.additionalSecretOutputs),
-                    aliases=list(request.aliasURNs),
-                    custom_timeouts=timeouts,
-                    deleted_with=request.deletedWith or (parent.deleted_with if parent else ""),
-                    version=request.version,
-                )
-                self.recorded.append(res)
-                self.engine_order.append(res)
-                self.by_urn[urn] = res
-                if token.startswith(PROVIDER_TYPE_PREFIX):
-                    self.providers[urn] = res
-                # The base class answers ``getResource`` invokes and ExistsResource from this map.
-                self.resources[urn] = MockMonitor.ResourceRegistration(urn, rid, state)
-            return resource_pb2.RegisterResourceResponse(urn=urn, id=rid, object=obj)
-
-        def Invoke(self, request):  # type: ignore[no-untyped-def]
-            # Overridden so that no worker thread needs an event loop (the base class creates one
-            # per executor thread and never closes it).
-            args = _wire_to_plain(request.args)
-            if request.tok == "pulumi:pulumi:getResource":
-                reg = self.resources.get(args.get("urn"))
-                if reg is None:
-                    raise Exception(f"unknown resource {args.get('urn')}")
-                ret = {"urn": reg.urn, "id": reg.id, "state": reg.state}
-            else:
-                ret = self.aws.call(request.tok)
-            return resource_pb2.ResourceInvokeResponse(**{"return": _struct(ret)})
-
-        def ReadResource(self, request):  # type: ignore[no-untyped-def]
-            urn = self.make_urn(request.parent, request.type, request.name)
-            rid, state = self.aws.new_resource(urn, request.type, request.name,
-                                               _wire_to_plain(request.properties))
-            with self.lock:
-                self.resources[urn] = MockMonitor.ResourceRegistration(urn, request.id or rid, state)
-            return resource_pb2.ReadResourceResponse(urn=urn, properties=_struct(state))
-
-        def RegisterResourceOutputs(self, request):  # type: ignore[no-untyped-def]
-            with self.lock:
-                # The mocked stack registers empty outputs at start-up and the exports at the end;
-                # never let an empty registration replace a real one, whatever the arrival order.
-                if request.outputs.fields or request.urn not in self.registered_outputs:
-                    self.registered_outputs[request.urn] = request.outputs
-            return super().RegisterResourceOutputs(request)
-
-    return RecordingMonitor
-
-
-_MONITOR_CLASS: type | None = None
-
-
-def _monitor_class() -> type:
-    global _MONITOR_CLASS
-    if _MONITOR_CLASS is None:
-        _MONITOR_CLASS = _make_monitor_class()
-    return _MONITOR_CLASS
+    def RegisterResourceOutputs(self, request):  # type: ignore[no-untyped-def]
+        with self.lock:
+            # The mocked stack registers empty outputs at start-up and the exports at the end;
+            # never let an empty registration replace a real one, whatever the arrival order.
+            if request.outputs.fields or request.urn not in self.registered_outputs:
+                self.registered_outputs[request.urn] = request.outputs
+        return super().RegisterResourceOutputs(request)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -833,37 +818,22 @@ def run_program(
     account = _pinned_account(values.get("aws:allowedAccountIds"))
 
     def run() -> ProgramRun:
-        from pulumi.runtime import mocks as pulumi_mocks
-        from pulumi.runtime import set_all_config
-        from pulumi.runtime.settings import get_root_resource, reset_options
-        from pulumi.runtime.stack import massage, run_pulumi_func
-        from pulumi.runtime.sync_await import _sync_await
-
         def program() -> Any:
+            _pulumi.open_stack_for_entrypoint()
             runpy.run_path(str(main), run_name="__main__")
-            root = get_root_resource()
-
-            async def finish() -> None:
-                # As run_in_stack does: run a pulumi.run() entrypoint, then register the exports.
-                take = getattr(root, "_take_async_program", None)
-                entry = take() if take is not None else None
-                if entry is not None:
-                    root._add_program_outputs(await entry())
-                root.register_outputs(massage(root.outputs, []))
-
-            return finish()
+            return _pulumi.finish_stack()
 
         # Full settings first (rpc manager, output set, lock), then the mocks on top.
-        reset_options(project=project, stack=stack, preview=preview)
+        _pulumi.reset_settings(project=project, stack=stack, preview=preview)
         set_all_config(values, secret_keys)
-        monitor = _monitor_class()(_AwsMocks(region, account), project=project, stack=stack,
+        monitor = RecordingMonitor(_AwsMocks(region, account), project=project, stack=stack,
                                    preview=preview, config=dict(config))
-        pulumi_mocks.set_mocks(monitor.mocks, project=project, stack=stack, preview=preview,
-                               monitor=monitor)
-        _sync_await(run_pulumi_func(program))
+        set_mocks(monitor.mocks, project=project, stack=stack, preview=preview, monitor=monitor)
+        # The event loop of the fresh thread (not running yet), as pulumi's own _sync_await would use it.
+        asyncio.get_event_loop().run_until_complete(_pulumi.run_program_function(program))
         return _collect(monitor, project=project, stack=stack, preview=preview, config=values)
 
-    with _RUN_LOCK, _ProcessState(program_dir), _fewer_collections(), _no_stack_traces():
+    with _RUN_LOCK, _ProcessState(program_dir), _fewer_collections(), _pulumi.no_stack_traces():
         try:
             return _in_fresh_thread(run)
         except BaseException as exc:
@@ -871,24 +841,6 @@ def run_program(
             if found is not None and found is not exc:
                 raise found from None
             raise
-
-
-@contextlib.contextmanager
-def _no_stack_traces() -> Iterator[None]:
-    """Skip the SDK's per-resource stack trace: it walks the Python stack for the source position that
-    the engine only displays, and this stand-in never displays it (a fifth of a 500-window run)."""
-    from pulumi.runtime import resource
-    from pulumi.runtime.proto import source_pb2
-
-    saved = getattr(resource, "_get_stack_trace", None)
-    if saved is None:  # another SDK version: nothing to skip
-        yield
-        return
-    resource._get_stack_trace = source_pb2.StackTrace
-    try:
-        yield
-    finally:
-        resource._get_stack_trace = saved
 
 
 @contextlib.contextmanager

@@ -6,7 +6,6 @@ stand-in, so there is one program.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -42,18 +41,15 @@ def main() -> None:
 def read_config() -> dict[str, Any]:
     """The ``maintenance-windows:*`` values, however they were set (CLI, env, ``set_all_config``).
 
-    The CLI passes structured values as JSON text; tests may set Python values directly. A key whose
+    The CLI passes structured values as JSON text, decoded by :func:`mw_config.namespaced`; tests may set
+    Python values directly. A key whose
     namespace looks like a misspelling of this project's (``maintenance-window:windows``) is a
     ConfigError, as when ``mw`` reads the stack file: the program would otherwise ignore it.
     """
     keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
     ConfigError.check(namespace_problems(keys, NAMESPACE), f"config of stack {pulumi.get_stack()!r}")
     keys |= {f"{NAMESPACE}:{key}" for key in stack_config.TOP_KEYS}
-    values: dict[str, Any] = {}
-    for key in sorted(keys):
-        value = runtime_config.get_config(key)
-        if value is not None:
-            values[key] = _decode(value)
+    values = {key: value for key in sorted(keys) if (value := runtime_config.get_config(key)) is not None}
     return stack_config.namespaced(values)
 
 
@@ -162,11 +158,3 @@ def _distinct(values: list[pulumi.Input[str]]) -> tuple[pulumi.Input[str], ...]:
         seen.setdefault(value if isinstance(value, str) else id(value), value)
     return tuple(seen.values())
 
-
-def _decode(value: Any) -> Any:
-    if not isinstance(value, str):
-        return value
-    try:
-        return json.loads(value)
-    except ValueError:
-        return value

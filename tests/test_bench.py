@@ -74,6 +74,9 @@ def measured(monkeypatch, tmp_path):
         stack, n, runs=1, wall_s=1.0, resources=11, depth=3, mandatory=0, advisory=0))
     monkeypatch.setattr(bench, "measure_overhead", lambda project, configs, settings: (overhead(1, 10), None))
     monkeypatch.setattr(bench, "measure_policy", lambda project, tmp, run, config, settings: policy(77))
+    monkeypatch.setattr(bench, "measure_overlap", lambda project, settings: [bench.OverlapFigures(20, 1, 85, 0.2, 12, 1)])
+    monkeypatch.setattr(bench, "measure_schedules", lambda settings: [
+        bench.ScheduleFigures("cron(0 0 30 2 ? *)", "count=1", 3.5, 1)])
     return results
 
 
@@ -95,3 +98,20 @@ def test_save_writes_every_figure(measured, tmp_path):
     elsewhere = tmp_path / "elsewhere.json"
     assert bench.main(["--quick", "--save", str(elsewhere)]) == 0
     assert json.loads(elsewhere.read_text(encoding="utf-8"))["plan"][0]["stack"] == "dev"
+
+
+def test_timings_that_left_the_test_suite_are_reported(measured, capsys):
+    assert bench.main(["--quick"]) == 0
+    out = capsys.readouterr().out
+    assert "| 20 | 1 | 85 | 0.200 s | 12 | 1 |" in out
+    assert "| `cron(0 0 30 2 ? *)` | count=1 | 3.5 ms |" in out
+
+
+def test_the_overlap_stacks_are_valid_configs_in_the_groups_asked():
+    from mw_config import namespaced, parse
+
+    config = bench.overlap_config(8, 2)
+    parsed = parse(namespaced(config), source="overlap", stack="overlap")
+    assert len(parsed.windows) == 8
+    apps = [w["targets"][0]["tags"]["App"] for w in config["maintenance-windows:windows"]]
+    assert sorted(set(apps)) == ["app-0", "app-1"]

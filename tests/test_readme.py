@@ -1,16 +1,102 @@
-"""The README stays true: every rule, config key and command it must document is there."""
+"""The README stays true: every rule, config key and command it must document is there, and nothing more."""
 
 from __future__ import annotations
+
+import re
 
 import mw_policies
 import pytest
 from conftest import ROOT
+from pydantic import BaseModel
 
-import mw_config.schema as config
 from mw.cli import _parser
+from mw_config import models
+from mw_config.schema import NAMESPACE, TOP_KEYS
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 PACK_README = (ROOT / "policies" / "README.md").read_text(encoding="utf-8")
+# The config reference: its section of this file, or the whole file when it has no such section (docs/config.md).
+CONFIG_REFERENCE = ROOT / "README.md"
+CONFIG_SECTION = "## Config reference"
+
+
+def reference() -> str:
+    text = CONFIG_REFERENCE.read_text(encoding="utf-8")
+    start = text.find(f"\n{CONFIG_SECTION}\n")
+    if start < 0:
+        return text
+    end = text.find("\n## ", start + 1)
+    return text[start:end if end >= 0 else None]
+
+
+def config_models() -> list[type[BaseModel]]:
+    """Every mapping of the stack config, from the top down."""
+    found: list[type[BaseModel]] = []
+    todo: list[type[BaseModel]] = [models.StackModel]
+    while todo:
+        model = todo.pop()
+        if model in found:
+            continue
+        found.append(model)
+        for info in model.model_fields.values():
+            todo += [t for t in _types(info.annotation) if isinstance(t, type) and issubclass(t, BaseModel)]
+    return found
+
+
+def _types(annotation: object) -> list[object]:
+    from typing import get_args
+
+    return [annotation, *(t for arg in get_args(annotation) for t in _types(arg))]
+
+
+ACCEPTED = sorted({info.alias or name for model in config_models() if model is not models.StackModel
+                   for name, info in model.model_fields.items()})
+
+
+def backticked_words(text: str) -> set[str]:
+    """Every word inside backticks: `outputS3: {bucket, keyPrefix}` documents outputS3, bucket and keyPrefix.
+
+    Fenced code blocks are examples, not documentation, and their ``` would pair with the wrong backticks."""
+    text = re.sub(r"```.*?```", "", text, flags=re.DOTALL)
+    return {word for span in re.findall(r"`([^`]+)`", text) for word in re.findall(r"[A-Za-z][A-Za-z0-9]*", span)}
+
+
+def documented_keys(text: str) -> set[str]:
+    """The keys the reference's tables define: the first cell of each `| key |` table, and the keys cell of the
+    task types' `| type | keys |` table (each entry's key, and the keys of its `{...}`)."""
+    found: set[str] = set()
+    header: list[str] = []
+    for line in text.splitlines():
+        if not line.startswith("|"):
+            header = []
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if not header:
+            header = cells
+            continue
+        if set("".join(cells)) <= set("- :"):
+            continue
+        if header[0] == "key":
+            found.update(re.findall(r"`([A-Za-z][A-Za-z0-9]*)`", cells[0]))
+        elif header[:2] == ["type", "keys"]:
+            for span in re.findall(r"`([^`]+)`", _outside_parentheses(cells[1])):
+                key = re.match(r"[A-Za-z][A-Za-z0-9]*", span)
+                if key:
+                    found.add(key.group())
+                found.update(w for inner in re.findall(r"\{([^}]*)\}", span)
+                             for w in re.findall(r"[A-Za-z][A-Za-z0-9]*", inner))
+    return found
+
+
+def _outside_parentheses(text: str) -> str:
+    """``text`` without its parenthesized remarks, where values are shown (``(default `Command`)``)."""
+    out, depth = [], 0
+    for char in text:
+        depth += char == "("
+        if depth == 0:
+            out.append(char)
+        depth -= char == ")" and depth > 0
+    return "".join(out)
 
 
 @pytest.mark.parametrize("rule", [p.name for p in mw_policies.ALL_POLICIES])
@@ -19,17 +105,30 @@ def test_every_rule_is_documented(rule):
     assert f"`{rule}`" in PACK_README
 
 
-@pytest.mark.parametrize("key", config.TOP_KEYS)
+@pytest.mark.parametrize("key", TOP_KEYS)
 def test_every_top_level_config_key_is_documented(key):
-    assert f"maintenance-windows:{key}" in README
+    assert f"`{NAMESPACE}:{key}`" in reference()
 
 
-@pytest.mark.parametrize("key", sorted({*config.WINDOW_KEYS, *config.TARGET_KEYS, *config.TASK_KEYS,
-                                        *config.SERVICE_ROLE_KEYS, *config.PASS_ROLE_KEYS,
-                                        *config.OUTPUT_BUCKET_KEYS, *config.NOTIFICATIONS_KEYS,
-                                        *config.CLOUDWATCH_KEYS, *config.BASELINE_KEYS}))
-def test_every_config_key_is_documented(key):
-    assert f"`{key}`" in README
+@pytest.mark.parametrize("key", ACCEPTED)
+def test_every_config_key_the_models_accept_is_documented(key):
+    assert key in backticked_words(reference())
+
+
+def test_every_documented_key_is_one_the_models_accept():
+    top = set(re.findall(rf"`{NAMESPACE}:([A-Za-z]+)`", reference()))
+    assert top - set(TOP_KEYS) == set()
+    assert documented_keys(reference()) - set(ACCEPTED) == set()
+
+
+def test_the_key_reading_finds_keys_and_only_keys():
+    text = ("| key | meaning | default |\n| --- | --- | --- |\n| `name`, `ownerInformation` | `a` is `b` | `1` |\n\n"
+            "| type | keys |\n| --- | --- |\n| `X` | `document` (required, `AWS-Run`), `outputS3: {bucket, keyPrefix}` |\n")
+    assert documented_keys(text) == {"name", "ownerInformation", "document", "outputS3", "bucket", "keyPrefix"}
+
+
+def test_the_check_sees_a_key_missing_from_the_models():
+    assert documented_keys("| key | meaning |\n| --- | --- |\n| `colour` | |\n") - set(ACCEPTED) == {"colour"}
 
 
 def test_every_command_is_documented():

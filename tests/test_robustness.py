@@ -10,12 +10,11 @@ against the policy rules are covered by ``tests/test_policy_pack.py``; any-strin
 from __future__ import annotations
 
 import copy
-import json
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from conftest import ROOT, stack_config
+from conftest import ROOT, examples, stack_config
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
@@ -30,7 +29,7 @@ WINDOW = "aws:ssm/maintenanceWindow:MaintenanceWindow"
 TARGET = "aws:ssm/maintenanceWindowTarget:MaintenanceWindowTarget"
 TASK = "aws:ssm/maintenanceWindowTask:MaintenanceWindowTask"
 # Each example runs the whole program (tens of milliseconds); that is the point, not a slow test.
-FUZZ = settings(max_examples=80, deadline=None,
+FUZZ = settings(max_examples=examples(80), deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 # ------------------------------------------------------------------------------------------------ valid configs
@@ -220,15 +219,9 @@ _SEEDS = _seed_configs()
 
 def _program_view(config: dict[str, Any]) -> dict[str, Any]:
     """The values the program reads: each config value as the CLI hands it over (a string), decoded as
-    ``mw_program.read_config`` decodes it (JSON when it parses)."""
+    ``mw_program.read_config`` decodes it (:func:`mw_config.namespaced`: JSON when it parses)."""
     values, _ = config_to_pulumi(_as_stack(config))
-    out = {}
-    for key, text in values.items():
-        try:
-            out[key] = json.loads(text)
-        except ValueError:
-            out[key] = text
-    return namespaced(out)
+    return namespaced(values)
 
 
 def _run(config: dict[str, Any]) -> ProgramRun | ConfigError:
@@ -268,7 +261,7 @@ def _count(run: ProgramRun, token: str) -> int:
     return sum(1 for r in run.resources if r.type == token)
 
 
-@settings(FUZZ, max_examples=50)  # valid stacks are the largest (regions double them)
+@settings(FUZZ, max_examples=examples(50))  # valid stacks are the largest (regions double them)
 @given(config=valid_configs())
 def test_valid_configs_register_every_window_target_and_task(config: dict[str, Any]) -> None:
     run = _check(config)
@@ -352,7 +345,7 @@ def near_valid_crons(draw: st.DrawFn) -> str:
     return f"cron({' '.join(fields[k] for k in _CRON_FIELDS)})"
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(expression=near_valid_crons(), offset=st.none() | st.integers(1, 6),
        zone=st.sampled_from([None, "America/New_York", "Australia/Lord_Howe"]))
 def test_near_valid_cron_parses_or_raises_schedule_error_and_plans(expression: str, offset: int | None,

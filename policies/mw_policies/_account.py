@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from mw_core import arns
+from mw_core.tokens import AWS_PROVIDER
 
 from ._props import UNKNOWN, contains_unknown, plain_props
-
-AWS_PROVIDER = "pulumi:providers:aws"
 
 PINNED, UNPINNED, UNKNOWN_PIN, NO_PROVIDER = "pinned", "unpinned", "unknown", "no-provider"
 

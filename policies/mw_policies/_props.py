@@ -11,28 +11,19 @@ instead of crashing or being reported as "can't run during preview" as a whole.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from pulumi_policy import ResourceValidationArgs
-from pulumi_policy import proxy as _proxy
-from pulumi_policy.proxy import UnknownValueError
 
 from mw_core.limits import Limit, check, describe_value, whole
 
-# The engine's placeholders for unknown values (pulumi_policy.proxy); a plain dict built by hand in a
-# test, or a value read past the proxies, carries these strings rather than raising.
-_UNKNOWN_SENTINELS = frozenset(
-    {
-        "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",  # boolean
-        "3eeb2bf0-c639-47a8-9e75-3b44932eb421",  # number
-        "04da6b54-80e4-46f7-96ec-b56ff0331ba9",  # string
-        "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",  # array
-        "030794c1-ac77-496b-92df-f27374a8bd58",  # asset
-        "e48ece36-62e2-4504-bad9-02848725956a",  # archive
-        "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",  # object
-    }
-)
+from . import _pulumi_policy as internals
+from ._pulumi_policy import UnknownValueError
+
+# The engine's placeholders for unknown values; a plain dict built by hand in a test, or a value read past the
+# proxies, carries these strings rather than raising.
+_UNKNOWN_SENTINELS = internals.UNKNOWN_SENTINELS
 
 
 class _Unknown:
@@ -117,6 +108,12 @@ def subject(type_label: str, name: str) -> str:
     return f"{type_label} '{name}'"
 
 
+def type_name(resource_type: str) -> str:
+    """The type a token names, as messages name it: ``MaintenanceWindow`` for
+    ``aws:ssm/maintenanceWindow:MaintenanceWindow``."""
+    return resource_type.rsplit(":", 1)[-1]
+
+
 def message(who: str, what: str, fix: str) -> str:
     """A violation message: the resource, the value received with what is allowed, and the fix."""
     return f"{who}: {what}. Fix: {fix}"
@@ -139,6 +136,26 @@ def limit_problem(limit: Limit, field: str, value: Any) -> str | None:
         return None
     problem = check(limit, value)
     return None if problem is None else f"{field}: {problem}"
+
+
+def field_problems(block: Any, fields: Iterable[tuple[Limit, str]], prefix: str = "") -> Iterator[str]:
+    """``<prefix>.<field>: <why AWS rejects it>`` for each field of ``block`` that is set (not None) and outside its
+    limit; a ``block`` that is not a mapping has no fields, an unknown one nothing to check."""
+    for limit, field in fields:
+        value = get(block, field)
+        if value is not None:
+            problem = limit_problem(limit, f"{prefix}.{field}" if prefix else field, value)
+            if problem:
+                yield problem
+
+
+def report_limits(report_violation: Any, who: str, block: Any, checks: Iterable[tuple[Limit, str, str]],
+                  prefix: str = "") -> None:
+    """Report each field of ``block`` outside its limit (see :func:`field_problems`), with its ``(limit, field, fix)``
+    check's fix: the one way the rules check optional fields against AWS's limits."""
+    for limit, field, fix in checks:
+        for problem in field_problems(block, ((limit, field),), prefix):
+            report_violation(message(who, problem, fix))
 
 
 def config(args: Any, key: str, default: Any) -> Any:
@@ -172,8 +189,9 @@ def props(args: ResourceValidationArgs | Any) -> dict[str, Any]:
 
 
 _PLAIN = "_mw_plain"
-# pulumi_policy's read-only view of a resource's properties (private; without it nothing is kept).
-_DICT_PROXY: Any = getattr(_proxy, "_DictProxy", ())
+# pulumi-policy's read-only view of a resource's properties, on which the plain form is kept (see
+# _pulumi_policy.DICT_PROXY); when it is not the one expected, nothing is kept.
+_KEPT_ON: Any = internals.DICT_PROXY if not internals.proxy_problems() else ()
 
 
 def plain_props(properties: Any) -> dict[str, Any]:
@@ -187,7 +205,7 @@ def plain_props(properties: Any) -> dict[str, Any]:
         return cached
     value = plain(properties)
     value = value if isinstance(value, dict) else {}
-    if isinstance(properties, _DICT_PROXY):
+    if isinstance(properties, _KEPT_ON):
         setattr(properties, _PLAIN, value)
     return value
 

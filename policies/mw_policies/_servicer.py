@@ -6,7 +6,7 @@ pack's 45 resource rules (when measured) that is about 3 ms per resource, of whi
 :class:`Servicer` converts once per request, shares the read-only result between the rules, and skips a
 :class:`~mw_policies._typed.ResourceTypePolicy` for the types it does not check (the rule would return
 at once). Levels, messages, their order, "not applicable" and "can't run during preview" results are
-pulumi-policy's own (``tests/test_policy_servicer.py`` compares both on the same requests).
+pulumi-policy's own (``tests/policies/test_policy_servicer.py`` compares both on the same requests).
 
 Where pulumi-policy fails, this servicer answers: it reads properties with :func:`struct_to_python`, so a NaN
 or infinite number (which ``json_format`` refuses, failing the whole call with gRPC UNKNOWN) reaches the
@@ -14,8 +14,9 @@ rules as a float, in ``Analyze``, ``AnalyzeStack``, provider properties and ``Re
 rule's ``report_violation`` an ``advisory`` twin (:func:`mw_policies._props.advisory`) for notes such as
 "check cut short", which must not fail a plan whatever the rule's level.
 
-:func:`install` makes ``PolicyPack`` serve with it. It relies on pulumi-policy's private servicer (its
-helpers and the stack tags it keeps); if those are not there, the pack keeps pulumi-policy's servicer
+:func:`install` makes ``PolicyPack`` serve with it. What it uses of pulumi-policy beyond the public API (the private
+servicer, its helpers, the stack tags it keeps, the property readers) is named in ``_pulumi_policy.py`` only; if
+any of it is not there, or another pulumi-policy version is installed, the pack keeps pulumi-policy's servicer
 and says so on stderr, which the Pulumi engine logs.
 """
 
@@ -38,20 +39,9 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy import policy as _policy
-from pulumi_policy.deserialize import deserialize_properties
-from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
+from . import _pulumi_policy as internals
 from ._props import ADVISORY_REPORT
-
-_STOCK: Any = getattr(_policy, "_PolicyAnalyzerServicer", None)
-_NOT_APPLICABLE: Any = getattr(_policy, "_NotApplicableError", None)
-# What Servicer uses of the stock servicer besides its public gRPC methods.
-_HELPERS = ("_configure_runtime_settings", "_get_enforcement_level", "_create_report_violation",
-            "_map_enforcement_level", "_get_resource_options", "_get_provider_resource", "_get_policy_config")
-_STACK_TAGS = "_PolicyAnalyzerServicer__stack_tags"
-# What pulumi-policy derives its runtime settings and config from (pulumi.runtime.get_config_env, Settings).
-_RUNTIME_ENV = ("PULUMI_CONFIG", "PULUMI_PROJECT", "PULUMI_STACK", "PULUMI_DRY_RUN", "PULUMI_ORGANIZATION")
 
 
 def _value(value: struct_pb2.Value) -> Any:
@@ -82,11 +72,7 @@ def struct_to_python(message: struct_pb2.Struct) -> dict[str, Any]:
     return {key: _value(fields[key]) for key in fields}
 
 
-def _stock_usable() -> bool:
-    return _STOCK is not None and _NOT_APPLICABLE is not None and all(hasattr(_STOCK, h) for h in _HELPERS)
-
-
-class Servicer(_STOCK if _stock_usable() else object):  # type: ignore[misc]
+class Servicer(internals.STOCK_SERVICER if not internals.servicer_problems() else object):  # type: ignore[misc]
     """The stock servicer with ``Analyze`` and ``AnalyzeStack`` doing shared work once per request."""
 
     def __init__(self, name: str, version: str, policies: list[Any], *args: Any, **kwargs: Any) -> None:
@@ -97,12 +83,12 @@ class Servicer(_STOCK if _stock_usable() else object):  # type: ignore[misc]
         self._by_type: dict[str, tuple[ResourceValidationPolicy, ...]] = {}
         self._runtime_env: tuple[str | None, ...] | None = None
         # Set by pulumi-policy's __init__; without it the stack tags could not be handed to the rules.
-        self._shared_work = hasattr(self, _STACK_TAGS)
+        self._shared_work = internals.has_stack_tags(self)
 
     def _configure_runtime_settings(self) -> None:
         # pulumi-policy parses the config and rebuilds the settings on every request (0.1 ms); they
         # depend on these variables only, so redo it when one of them changed.
-        env = tuple(os.environ.get(k) for k in _RUNTIME_ENV)
+        env = tuple(os.environ.get(k) for k in internals.RUNTIME_ENVIRONMENT)
         if env != self._runtime_env:
             super()._configure_runtime_settings()
             self._runtime_env = env
@@ -123,7 +109,7 @@ class Servicer(_STOCK if _stock_usable() else object):  # type: ignore[misc]
 
     def _resource(self, message: Any) -> tuple[Any, Any, Any]:
         """(properties, options, provider) of an AnalyzeRequest or AnalyzerResource, as pulumi-policy reads them."""
-        props = unknown_checking_proxy(deserialize_properties(struct_to_python(message.properties)))
+        props = internals.unknown_checking_proxy(internals.read_properties(struct_to_python(message.properties)))
         return props, self._get_resource_options(message), self._get_provider_resource(message)
 
     def _get_provider_resource(self, request: Any) -> PolicyProviderResource | None:
@@ -131,7 +117,7 @@ class Servicer(_STOCK if _stock_usable() else object):  # type: ignore[misc]
         if not request.HasField("provider"):
             return None
         provider = request.provider
-        props = unknown_checking_proxy(deserialize_properties(struct_to_python(provider.properties)))
+        props = internals.unknown_checking_proxy(internals.read_properties(struct_to_python(provider.properties)))
         return PolicyProviderResource(provider.type, props, provider.urn, provider.name)
 
     def Remediate(self, request: Any, context: Any) -> Any:
@@ -163,7 +149,7 @@ class Servicer(_STOCK if _stock_usable() else object):  # type: ignore[misc]
                 shared = self._resource(request)
             props, opts, provider = shared
             args = ResourceValidationArgs(request.type, props, request.urn, request.name, opts, provider,
-                                          self._get_policy_config(policy.name), getattr(self, _STACK_TAGS))
+                                          self._get_policy_config(policy.name), internals.stack_tags(self))
             self._run(policy, args, response)
         return response
 
@@ -180,7 +166,7 @@ class Servicer(_STOCK if _stock_usable() else object):  # type: ignore[misc]
                 resources = self._stack_resources(request)
             # A list of its own per policy, as pulumi-policy gives; the resources are shared, read-only.
             args = StackValidationArgs(list(resources), self._get_policy_config(policy.name),
-                                       getattr(self, _STACK_TAGS))
+                                       internals.stack_tags(self))
             self._run(policy, args, response)
         return response
 
@@ -215,7 +201,7 @@ class Servicer(_STOCK if _stock_usable() else object):  # type: ignore[misc]
                     loop.run_until_complete(asyncio.Task(result, loop=loop))
                 finally:
                     loop.close()
-        except UnknownValueError as e:
+        except internals.UnknownValueError as e:
             response.diagnostics.append(proto.AnalyzeDiagnostic(
                 policyName=policy.name,
                 policyPackName=self._pack_name,
@@ -226,15 +212,17 @@ class Servicer(_STOCK if _stock_usable() else object):  # type: ignore[misc]
                 description=policy.description,
                 enforcementLevel=self._map_enforcement_level(EnforcementLevel.ADVISORY),
             ))
-        except _NOT_APPLICABLE as e:
+        except internals.NOT_APPLICABLE_ERROR as e:
             response.not_applicable.append(proto.PolicyNotApplicable(policy_name=policy.name, reason=e.reason or ""))
 
 
 def install() -> bool:
-    """Make ``PolicyPack`` serve with :class:`Servicer`; False (and a line on stderr) if it cannot."""
-    if not _stock_usable():
-        print("maintenance-windows policy pack: this pulumi-policy's servicer is not the one expected; "
-              "using it unchanged (same results, slower)", file=sys.stderr)
+    """Make ``PolicyPack`` serve with :class:`Servicer`; False (and why, on stderr) if it cannot."""
+    problems = internals.contract_problems()
+    if problems or Servicer.__bases__ == (object,):
+        print("maintenance-windows policy pack: this pulumi-policy's servicer is not the one expected; using it "
+              "unchanged (same results, slower): " + "; ".join(problems or ["it cannot be subclassed"]),
+              file=sys.stderr)
         return False
-    _policy._PolicyAnalyzerServicer = Servicer
+    internals.install_servicer(Servicer)
     return True

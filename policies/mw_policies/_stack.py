@@ -17,14 +17,20 @@ from typing import Any, TypeVar
 from pulumi_policy import PolicyResource
 
 from mw_core import arns
+from mw_core.tokens import (
+    MAINTENANCE_WINDOW,
+    MAINTENANCE_WINDOW_TARGET,
+    MAINTENANCE_WINDOW_TASK,
+    POLICY,
+    ROLE,
+    ROLE_POLICY,
+    ROLE_POLICY_ATTACHMENT,
+)
 
 from . import _iam
 from ._account import provider_pin
 from ._props import UNKNOWN, get, plain_props
-from .iam import POLICY, ROLE, ROLE_POLICY, ROLE_POLICY_ATTACHMENT, documents, is_service_role
-from .target import MAINTENANCE_WINDOW_TARGET
-from .task import MAINTENANCE_WINDOW_TASK
-from .window import MAINTENANCE_WINDOW
+from .iam import documents, is_service_role
 
 _T = TypeVar("_T")
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs
+from pulumi_policy import ReportViolation, ResourceValidationArgs
 
 from mw_core import arns, limits
+from mw_core.tokens import AWS_PROVIDER
 
-from ._account import AWS_PROVIDER
-from ._props import UNKNOWN, contains_unknown, get, message, props, show, subject
+from ._props import UNKNOWN, contains_unknown, get, message, props, show, subject, type_name
 from ._typed import EVERY_TYPE, ResourceTypePolicy
 
 EVERY_AWS_TYPE = "aws" + EVERY_TYPE
@@ -24,7 +24,7 @@ EVERY_AWS_TYPE = "aws" + EVERY_TYPE
 def _who(args: ResourceValidationArgs) -> str:
     if args.resource_type == AWS_PROVIDER:
         return subject("AWS provider", args.name)
-    return subject(args.resource_type.rsplit(":", 1)[-1], args.name)
+    return subject(type_name(args.resource_type), args.name)
 
 
 def _tag_map(tags: Any) -> dict[Any, Any] | None:
@@ -69,7 +69,6 @@ aws_tags = ResourceTypePolicy(
     name="aws-tags",
     description="Requires every tag of every AWS resource (and the provider's default tags) to be one AWS accepts.",
     resource_types=[EVERY_AWS_TYPE, AWS_PROVIDER],
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_aws_tags,
 )
 
@@ -89,7 +88,6 @@ aws_region = ResourceTypePolicy(
     name="aws-region",
     description="Requires the region of every AWS resource and of the AWS provider to be a region AWS has.",
     resource_types=[EVERY_AWS_TYPE, AWS_PROVIDER],
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_aws_region,
 )
 

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from pulumi_policy import (
-    EnforcementLevel,
     PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
 )
 
 from mw_core.limits import LOG_RETENTION_DAYS
+from mw_core.tokens import LOG_GROUP
 
 from ._props import UNKNOWN, config, get, message, props, show, subject, whole
 from ._typed import ResourceTypePolicy
-
-LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 
 # The values CloudWatch Logs accepts for RetentionInDays (PutRetentionPolicy, CloudWatch Logs API Reference);
 # the provider also takes 0, its spelling of "no retention policy": events never expire.
@@ -45,7 +43,6 @@ cloudwatch_log_retention_value = ResourceTypePolicy(
     name="cloudwatch-log-retention-value",
     description="Requires a log group retention that CloudWatch Logs accepts (1, 3, 5, ... 3653 days, or 0).",
     resource_types=[LOG_GROUP],
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_cloudwatch_log_retention_value,
 )
 
@@ -69,7 +66,6 @@ cloudwatch_log_retention = ResourceTypePolicy(
     name="cloudwatch-log-retention",
     description="Requires log groups to keep events at least minRetentionDays (no retention keeps them forever).",
     resource_types=[LOG_GROUP],
-    enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=PolicyConfigSchema(
         properties={"minRetentionDays": {"type": "integer", "minimum": 0,
                                          "default": RETENTION_DEFAULTS["minRetentionDays"]}}

@@ -9,27 +9,25 @@ from collections.abc import Iterator
 from typing import Any
 
 from pulumi_policy import (
-    EnforcementLevel,
     PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
 )
 
 from mw_core import arns, limits
+from mw_core.tokens import (
+    GROUP_POLICY,
+    POLICY,
+    ROLE,
+    ROLE_POLICY,
+    USER_POLICY,
+)
 
 from . import _iam
 from ._account import Pin, provider_pin
 from ._props import config, limit_problem, message, props, subject
 from ._typed import ResourceTypePolicy
 
-ROLE = "aws:iam/role:Role"
-ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-POLICY = "aws:iam/policy:Policy"
-USER_POLICY = "aws:iam/userPolicy:UserPolicy"
-GROUP_POLICY = "aws:iam/groupPolicy:GroupPolicy"
-ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
-GROUP_POLICY_ATTACHMENT = "aws:iam/groupPolicyAttachment:GroupPolicyAttachment"
-USER_POLICY_ATTACHMENT = "aws:iam/userPolicyAttachment:UserPolicyAttachment"
 # The types whose properties hold policy documents (see documents()).
 DOCUMENT_TYPES = (ROLE, ROLE_POLICY, POLICY, USER_POLICY, GROUP_POLICY)
 
@@ -88,7 +86,6 @@ iam_policy_document = ResourceTypePolicy(
     name="iam-policy-document",
     description="Requires every IAM policy document in the stack to be valid IAM JSON.",
     resource_types=DOCUMENT_TYPES,
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_iam_policy_document,
 )
 
@@ -127,7 +124,6 @@ iam_trusted_principals = ResourceTypePolicy(
     name="iam-trusted-principals",
     description="Requires the maintenance window service role to trust only the allowed service principals.",
     resource_types=[ROLE],
-    enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=PolicyConfigSchema(
         properties={
             "allowedServicePrincipals": {
@@ -204,7 +200,6 @@ iam_confused_deputy = ResourceTypePolicy(
     description="Requires an aws:SourceAccount or aws:SourceArn condition naming the deploying account where the "
     "service role trusts Systems Manager.",
     resource_types=[ROLE],
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_iam_confused_deputy,
 )
 
@@ -226,7 +221,6 @@ iam_permissions_boundary = ResourceTypePolicy(
     name="iam-permissions-boundary",
     description="Requires a role's permissionsBoundary to be the ARN of a managed policy.",
     resource_types=[ROLE],
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_iam_permissions_boundary,
 )
 
@@ -266,7 +260,6 @@ iam_passrole_resource = ResourceTypePolicy(
     name="iam-passrole-resource",
     description="Prohibits granting iam:PassRole on * or on a wildcard ARN.",
     resource_types=DOCUMENT_TYPES,
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_iam_passrole_resource,
 )
 
@@ -301,7 +294,6 @@ iam_passrole_condition = ResourceTypePolicy(
     description="Requires every iam:PassRole grant to carry an iam:PassedToService condition naming an "
     "allowed service.",
     resource_types=DOCUMENT_TYPES,
-    enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=PolicyConfigSchema(
         properties={
             "allowedPassedToServices": {
@@ -342,7 +334,6 @@ iam_no_wildcard_actions = ResourceTypePolicy(
     name="iam-no-wildcard-actions",
     description="Prohibits the * action, service-wide svc:* actions and NotAction in allowing IAM statements.",
     resource_types=DOCUMENT_TYPES,
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_iam_no_wildcard_actions,
 )
 

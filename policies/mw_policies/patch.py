@@ -10,12 +10,10 @@ from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationA
 
 from mw_core import limits
 from mw_core.limits import Limit
+from mw_core.tokens import PATCH_BASELINE, PATCH_GROUP
 
-from ._props import UNKNOWN, get, limit_problem, message, props, show, subject
+from ._props import UNKNOWN, field_problems, get, limit_problem, message, props, show, subject
 from ._typed import ResourceTypePolicy
-
-PATCH_BASELINE = "aws:ssm/patchBaseline:PatchBaseline"
-PATCH_GROUP = "aws:ssm/patchGroup:PatchGroup"
 
 _FIX_BASELINE = "keep within AWS's limits for CreatePatchBaseline (see the message for what is allowed)"
 
@@ -49,11 +47,7 @@ def _baseline_problems(p: dict[str, Any]) -> Iterator[str]:
         (limits.PATCH_ACTION, "rejectedPatchesAction"),
         (limits.PATCH_COMPLIANCE_LEVEL, "approvedPatchesComplianceLevel"),
     ]
-    for limit, field in optional:
-        value = p.get(field)
-        problem = None if value is None else limit_problem(limit, field, value)
-        if problem:
-            yield problem
+    yield from field_problems(p, optional)
     yield from _filter_problems(p.get("globalFilters"), "globalFilters")
     rules = p.get("approvalRules")
     if not isinstance(rules, list):
@@ -62,12 +56,8 @@ def _baseline_problems(p: dict[str, Any]) -> Iterator[str]:
         if not isinstance(rule, dict):
             continue
         at = f"approvalRules[{index}]"
-        for limit, field in ((limits.APPROVE_AFTER_DAYS, "approveAfterDays"),
-                             (limits.PATCH_COMPLIANCE_LEVEL, "complianceLevel")):
-            value = rule.get(field)
-            problem = None if value is None else limit_problem(limit, f"{at}.{field}", value)
-            if problem:
-                yield problem
+        yield from field_problems(rule, ((limits.APPROVE_AFTER_DAYS, "approveAfterDays"),
+                                         (limits.PATCH_COMPLIANCE_LEVEL, "complianceLevel")), at)
         yield from _filter_problems(rule.get("patchFilters"), f"{at}.patchFilters")
 
 
@@ -81,7 +71,6 @@ patch_baseline_limits = ResourceTypePolicy(
     description="Requires a patch baseline within AWS's limits: name, operating system, at most 10 approval rules, "
     "approveAfterDays 0-360, compliance levels, patch filters and patch lists.",
     resource_types=[PATCH_BASELINE],
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_patch_baseline_limits,
 )
 
@@ -125,7 +114,6 @@ patch_group_limits = ResourceTypePolicy(
     name="patch-group-limits",
     description="Requires a patch group name within AWS's limits (1-256 letters, numbers, spaces, _.:/=+-@).",
     resource_types=[PATCH_GROUP],
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_patch_group_limits,
 )
 

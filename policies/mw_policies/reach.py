@@ -25,55 +25,39 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ReportViolation, ResourceValidationArgs
+from pulumi_policy import PolicyConfigSchema, ReportViolation, ResourceValidationArgs
 
 from mw_core import arns
+from mw_core.tokens import (
+    BUCKET,
+    BUCKET_ENCRYPTION,
+    BUCKET_POLICY,
+    GROUP_POLICY_ATTACHMENT,
+    LOG_GROUP,
+    MAINTENANCE_WINDOW_TASK,
+    ROLE,
+    ROLE_POLICY_ATTACHMENT,
+    TOPIC,
+    TOPIC_POLICY,
+    TOPIC_SUBSCRIPTION,
+    USER_POLICY_ATTACHMENT,
+)
 
 from . import _iam
 from ._account import provider_pin
-from ._props import UNKNOWN, config, get, message, props, show, subject
+from ._props import UNKNOWN, config, get, message, props, show, subject, type_name
 from ._typed import ResourceTypePolicy
-from .cloudwatch import LOG_GROUP
-from .iam import (
-    DOCUMENT_TYPES,
-    GROUP_POLICY_ATTACHMENT,
-    PASS_ROLE,
-    ROLE,
-    ROLE_POLICY_ATTACHMENT,
-    USER_POLICY_ATTACHMENT,
-    documents,
-)
-from .s3 import BUCKET, BUCKET_ENCRYPTION, BUCKET_POLICY
-from .sns import TOPIC, TOPIC_POLICY, TOPIC_SUBSCRIPTION
-from .task import MAINTENANCE_WINDOW_TASK
+from .iam import DOCUMENT_TYPES, PASS_ROLE, documents
 
 # Resources whose properties hold a resource-based policy (who may act on this resource).
 RESOURCE_POLICY_TYPES = (BUCKET, BUCKET_POLICY, TOPIC, TOPIC_POLICY)
 ATTACHMENT_TYPES = (ROLE_POLICY_ATTACHMENT, GROUP_POLICY_ATTACHMENT, USER_POLICY_ATTACHMENT)
 TRUST, IDENTITY, RESOURCE = "trust", "identity", "resource"
 
-_LABELS = {
-    "aws:iam/role:Role": "Role",
-    "aws:iam/rolePolicy:RolePolicy": "RolePolicy",
-    "aws:iam/policy:Policy": "Policy",
-    "aws:iam/userPolicy:UserPolicy": "UserPolicy",
-    "aws:iam/groupPolicy:GroupPolicy": "GroupPolicy",
-    BUCKET: "Bucket",
-    BUCKET_POLICY: "BucketPolicy",
-    BUCKET_ENCRYPTION: "BucketServerSideEncryptionConfiguration",
-    TOPIC: "Topic",
-    TOPIC_POLICY: "TopicPolicy",
-    TOPIC_SUBSCRIPTION: "TopicSubscription",
-    LOG_GROUP: "LogGroup",
-    MAINTENANCE_WINDOW_TASK: "MaintenanceWindowTask",
-    ROLE_POLICY_ATTACHMENT: "RolePolicyAttachment",
-    GROUP_POLICY_ATTACHMENT: "GroupPolicyAttachment",
-    USER_POLICY_ATTACHMENT: "UserPolicyAttachment",
-}
 
 
 def _who(args: ResourceValidationArgs) -> str:
-    return subject(_LABELS.get(args.resource_type, args.resource_type), args.name)
+    return subject(type_name(args.resource_type), args.name)
 
 
 def policy_documents(resource_type: str, p: dict[str, Any]) -> Iterator[tuple[str, Any, str]]:
@@ -187,7 +171,6 @@ iam_resource_scope = ResourceTypePolicy(
     description="Prohibits granting lambda:InvokeFunction, states:*, sns:Publish, s3:Put* or iam:PassRole on "
     "resources beyond one named resource of one account and region.",
     resource_types=[*DOCUMENT_TYPES, *RESOURCE_POLICY_TYPES],
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_iam_resource_scope,
 )
 
@@ -297,7 +280,6 @@ iam_cross_account = ResourceTypePolicy(
     "account (the provider's allowedAccountIds) or allowedAccounts.",
     resource_types=[*DOCUMENT_TYPES, *RESOURCE_POLICY_TYPES, *ATTACHMENT_TYPES, MAINTENANCE_WINDOW_TASK,
                     TOPIC_SUBSCRIPTION, LOG_GROUP, BUCKET_ENCRYPTION],
-    enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=PolicyConfigSchema(
         properties={"allowedAccounts": {"type": "array", "items": {"type": "string"}, "default": []}}
     ),

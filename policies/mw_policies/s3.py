@@ -18,23 +18,23 @@ from pulumi_policy import (
     ReportViolation,
     ResourceValidationArgs,
     StackValidationArgs,
-    StackValidationPolicy,
 )
 
 from mw_core.limits import S3_LIFECYCLE_DAYS, check
+from mw_core.tokens import (
+    BUCKET,
+    BUCKET_ENCRYPTION,
+    BUCKET_LIFECYCLE,
+    BUCKET_OWNERSHIP_CONTROLS,
+    BUCKET_POLICY,
+    BUCKET_PUBLIC_ACCESS_BLOCK,
+    BUCKET_VERSIONING,
+)
 
 from . import _iam
 from ._props import UNKNOWN, config, get, limit_problem, message, props, show, subject, whole
 from ._stack import Stack
-from ._typed import ResourceTypePolicy
-
-BUCKET = "aws:s3/bucket:Bucket"
-BUCKET_ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
-BUCKET_PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
-BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
-BUCKET_VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
-BUCKET_OWNERSHIP_CONTROLS = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
-BUCKET_LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+from ._typed import ResourceTypePolicy, StackPolicy
 
 _LABELS = {
     BUCKET: "Bucket",
@@ -75,7 +75,6 @@ s3_bucket_force_destroy = ResourceTypePolicy(
     name="s3-bucket-force-destroy",
     description="Prohibits forceDestroy on S3 buckets, which deletes every object when the bucket is destroyed.",
     resource_types=[BUCKET],
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_s3_bucket_force_destroy,
 )
 
@@ -95,7 +94,6 @@ s3_bucket_protect = ResourceTypePolicy(
     name="s3-bucket-protect",
     description="Requires Pulumi's protect option on S3 buckets, so the stack cannot delete them.",
     resource_types=[BUCKET],
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_s3_bucket_protect,
 )
 
@@ -117,7 +115,6 @@ s3_public_access_block = ResourceTypePolicy(
     name="s3-public-access-block",
     description="Requires all four settings of an S3 public access block to be true.",
     resource_types=[BUCKET_PUBLIC_ACCESS_BLOCK],
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_s3_public_access_block,
 )
 
@@ -164,7 +161,6 @@ s3_bucket_encryption = ResourceTypePolicy(
     description="Requires an S3 encryption configuration to set a default algorithm S3 accepts (AES256, aws:kms, "
     "aws:kms:dsse), with a KMS key only for KMS.",
     resource_types=[BUCKET_ENCRYPTION],
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_s3_bucket_encryption,
 )
 
@@ -185,7 +181,6 @@ s3_bucket_versioning = ResourceTypePolicy(
     name="s3-bucket-versioning",
     description="Requires S3 bucket versioning to be Enabled.",
     resource_types=[BUCKET_VERSIONING],
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_s3_bucket_versioning,
 )
 
@@ -228,7 +223,6 @@ s3_bucket_policy = ResourceTypePolicy(
     name="s3-bucket-policy",
     description="Prohibits S3 bucket policies that allow any principal without a condition.",
     resource_types=[BUCKET_POLICY],
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_s3_bucket_policy,
 )
 
@@ -301,7 +295,6 @@ s3_bucket_retention = ResourceTypePolicy(
     name="s3-bucket-retention",
     description="Requires S3 lifecycle rules to keep objects at least minRetentionDays before they expire.",
     resource_types=[BUCKET_LIFECYCLE],
-    enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=PolicyConfigSchema(
         properties={"minRetentionDays": {"type": "integer", "minimum": 0,
                                          "default": RETENTION_DEFAULTS["minRetentionDays"]}}
@@ -346,7 +339,6 @@ s3_lifecycle_days = ResourceTypePolicy(
     description="Requires lifecycle expiration days and noncurrent days that S3 accepts: whole numbers from 1 to "
     "2147483647.",
     resource_types=[BUCKET_LIFECYCLE],
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_s3_lifecycle_days,
 )
 
@@ -445,11 +437,10 @@ def _stack_bucket_safeguards(args: StackValidationArgs, report_violation: Report
                     '"false"}}}')
 
 
-stack_bucket_safeguards = StackValidationPolicy(
+stack_bucket_safeguards = StackPolicy(
     name="stack-bucket-safeguards",
     description="Requires every S3 bucket to have encryption, a public access block, versioning and a policy "
     "denying requests without TLS.",
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_stack_bucket_safeguards,
 )
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs
+from pulumi_policy import ReportViolation, ResourceValidationArgs
+
+from mw_core.tokens import TOPIC
 
 from ._props import UNKNOWN, get, message, props, show, subject
 from ._typed import ResourceTypePolicy
-
-TOPIC = "aws:sns/topic:Topic"
-TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
-TOPIC_SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 
 
 def _sns_topic_encryption(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -28,7 +26,6 @@ sns_topic_encryption = ResourceTypePolicy(
     name="sns-topic-encryption",
     description="Requires SNS topics to be encrypted with a KMS key (kmsMasterKeyId).",
     resource_types=[TOPIC],
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_sns_topic_encryption,
 )
 

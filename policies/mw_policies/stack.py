@@ -5,35 +5,33 @@ from __future__ import annotations
 from typing import Any
 
 from pulumi_policy import (
-    EnforcementLevel,
     PolicyConfigSchema,
     PolicyResource,
     ReportViolation,
     StackValidationArgs,
-    StackValidationPolicy,
 )
 
 from mw_core import limits
+from mw_core.tokens import (
+    AWS_PROVIDER,
+    BUCKET,
+    LAMBDA_FUNCTION,
+    MAINTENANCE_WINDOW,
+    MAINTENANCE_WINDOW_TARGET,
+    MAINTENANCE_WINDOW_TASK,
+    ROLE,
+    STATE_MACHINE,
+)
 
 from . import _iam
-from ._account import AWS_PROVIDER, UNPINNED, read_pin
-from ._props import UNKNOWN, config, get, message, plain_props, show, subject
+from ._account import UNPINNED, read_pin
+from ._props import UNKNOWN, config, get, message, plain_props, show, subject, type_name
 from ._stack import MANAGED_POLICY_ARN, Stack
-from .iam import ROLE
-from .s3 import BUCKET
-from .task import MAINTENANCE_WINDOW_TASK
-from .window import MAINTENANCE_WINDOW
-
-_LABELS = {
-    MAINTENANCE_WINDOW: "MaintenanceWindow",
-    MAINTENANCE_WINDOW_TASK: "MaintenanceWindowTask",
-    "aws:ssm/maintenanceWindowTarget:MaintenanceWindowTarget": "MaintenanceWindowTarget",
-    ROLE: "Role",
-}
+from ._typed import StackPolicy
 
 
 def _who(resource: PolicyResource) -> str:
-    return subject(_LABELS.get(resource.resource_type, resource.resource_type), resource.name)
+    return subject(type_name(resource.resource_type), resource.name)
 
 
 def _task_targets(stack: Stack, task: PolicyResource) -> Any:
@@ -74,7 +72,7 @@ def _stack_window_membership(args: StackValidationArgs, report_violation: Report
 def _check_task_targets(stack: Stack, task: PolicyResource, report_violation: ReportViolation) -> None:
     window = stack.window_of(task).resource
     targets = _task_targets(stack, task)
-    registered = stack.depends(task, "targets", "aws:ssm/maintenanceWindowTarget:MaintenanceWindowTarget")
+    registered = stack.depends(task, "targets", MAINTENANCE_WINDOW_TARGET)
     # A target the task depends on but whose id is not known here may be the one a known value names.
     unresolved = any(not isinstance(get(stack.props(t), "id"), str) for t in registered)
     for value in _pairs(targets, "WindowTargetIds"):
@@ -107,11 +105,10 @@ def _check_task_targets(stack: Stack, task: PolicyResource, report_violation: Re
             ), task.urn)
 
 
-stack_window_membership = StackValidationPolicy(
+stack_window_membership = StackPolicy(
     name="stack-window-membership",
     description="Requires every task and target to belong to a window of the stack, and tasks to use only "
     "their own window's targets.",
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_stack_window_membership,
 )
 
@@ -155,11 +152,10 @@ def _stack_window_complete(args: StackValidationArgs, report_violation: ReportVi
                 window.urn)
 
 
-stack_window_complete = StackValidationPolicy(
+stack_window_complete = StackPolicy(
     name="stack-window-complete",
     description="Requires every maintenance window to have at least one task and, where its tasks need one, "
     "a registered target.",
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_stack_window_complete,
 )
 
@@ -188,10 +184,9 @@ def _stack_managed_policy(args: StackValidationArgs, report_violation: ReportVio
         ), role.urn)
 
 
-stack_managed_policy = StackValidationPolicy(
+stack_managed_policy = StackPolicy(
     name="stack-managed-policy",
     description="Requires AmazonSSMMaintenanceWindowRole to be attached to every maintenance window service role.",
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_stack_managed_policy,
 )
 
@@ -233,11 +228,10 @@ def _check_role(stack: Stack, task: PolicyResource, field: str, what: str, link:
         ), task.urn)
 
 
-stack_task_service_role = StackValidationPolicy(
+stack_task_service_role = StackPolicy(
     name="stack-task-service-role",
     description="Requires every task's role and Run Command notification role to be a service role of this stack "
     "(by full ARN), or one the config allows.",
-    enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=PolicyConfigSchema(
         properties={"allowedServiceRoleArns": {"type": "array", "items": {"type": "string"}, "default": []}}
     ),
@@ -277,11 +271,10 @@ def _stack_task_output_bucket(args: StackValidationArgs, report_violation: Repor
         ), task.urn)
 
 
-stack_task_output_bucket = StackValidationPolicy(
+stack_task_output_bucket = StackPolicy(
     name="stack-task-output-bucket",
     description="Requires every Run Command task's output bucket to be a bucket of this stack, or one the config "
     "allows.",
-    enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=PolicyConfigSchema(
         properties={"allowedOutputBuckets": {"type": "array", "items": {"type": "string"}, "default": []}}
     ),
@@ -327,20 +320,18 @@ def _unpinned(raw: Any) -> str:
     return "lists no account" if isinstance(raw, list) else f"is {show(raw)}, which lists no account"
 
 
-stack_account_pinned = StackValidationPolicy(
+stack_account_pinned = StackPolicy(
     name="stack-account-pinned",
     description="Requires the AWS provider to pin the deploying account with allowedAccountIds, so that references "
     "to other accounts can be judged.",
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_stack_account_pinned,
 )
 
 
 # What invoking each kind of task needs, and the ARN segment that names the resource.
 _INVOKE = {
-    "LAMBDA": ("lambda:InvokeFunction", "function", "aws:lambda/function:Function", "Lambda function"),
-    "STEP_FUNCTIONS": ("states:StartExecution", "stateMachine", "aws:sfn/stateMachine:StateMachine",
-                       "state machine"),
+    "LAMBDA": ("lambda:InvokeFunction", "function", LAMBDA_FUNCTION, "Lambda function"),
+    "STEP_FUNCTIONS": ("states:StartExecution", "stateMachine", STATE_MACHINE, "state machine"),
 }
 
 
@@ -411,11 +402,10 @@ def _stack_invoke_access(args: StackValidationArgs, report_violation: ReportViol
         ), task.urn)
 
 
-stack_invoke_access = StackValidationPolicy(
+stack_invoke_access = StackPolicy(
     name="stack-invoke-access",
     description="Requires Lambda and Step Functions tasks to name an SSM* resource, or their role to grant "
     "the invocation.",
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_stack_invoke_access,
 )
 

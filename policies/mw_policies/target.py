@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs
+from pulumi_policy import ReportViolation, ResourceValidationArgs
 
 from mw_core import limits
+from mw_core.tokens import MAINTENANCE_WINDOW_TARGET
 
-from ._props import UNKNOWN, limit_problem, message, props, show, subject
+from ._props import UNKNOWN, limit_problem, message, props, report_limits, show, subject
 from ._typed import ResourceTypePolicy
-
-MAINTENANCE_WINDOW_TARGET = "aws:ssm/maintenanceWindowTarget:MaintenanceWindowTarget"
 
 # The key forms of RegisterTargetWithMaintenanceWindow's Targets, by the resource type they select.
 INSTANCE_KEYS = ("InstanceIds", "tag:<tag-key>", "tag-key")
@@ -67,7 +66,6 @@ target_resource_type = ResourceTypePolicy(
     name="target-resource-type",
     description="Requires a target resource type of INSTANCE or RESOURCE_GROUP that matches its target keys.",
     resource_types=[MAINTENANCE_WINDOW_TARGET],
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_target_resource_type,
 )
 
@@ -138,30 +136,22 @@ target_targets = ResourceTypePolicy(
     name="target-targets",
     description="Requires 1 to 5 valid target key/value pairs, each with 1 to 50 non-empty values.",
     resource_types=[MAINTENANCE_WINDOW_TARGET],
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_target_targets,
 )
 
 
 def _target_name_description(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    p = props(args)
-    checks = (
+    report_limits(report_violation, _who(args), props(args), (
         (limits.WINDOW_NAME, "name", "use 3 to 128 letters, digits, '_', '-' or '.'"),
         (limits.WINDOW_DESCRIPTION, "description", "shorten the description to 128 characters, or remove it"),
         (limits.OWNER_INFORMATION, "ownerInformation", "shorten ownerInformation to 128 characters, or remove it"),
-    )
-    for limit, field, fix in checks:
-        value = p.get(field)
-        problem = None if value is None else limit_problem(limit, field, value)
-        if problem:
-            report_violation(message(_who(args), problem, fix))
+    ))
 
 
 target_name_description = ResourceTypePolicy(
     name="target-name-description",
     description="Requires a target name, description and owner information within AWS's limits.",
     resource_types=[MAINTENANCE_WINDOW_TARGET],
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_target_name_description,
 )
 

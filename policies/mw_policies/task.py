@@ -11,18 +11,16 @@ import re
 from typing import Any
 
 from pulumi_policy import (
-    EnforcementLevel,
     PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
 )
 
 from mw_core import limits
+from mw_core.tokens import MAINTENANCE_WINDOW_TASK
 
-from ._props import UNKNOWN, config, get, limit_problem, message, props, show, subject
+from ._props import UNKNOWN, config, get, limit_problem, message, props, report_limits, show, subject
 from ._typed import ResourceTypePolicy
-
-MAINTENANCE_WINDOW_TASK = "aws:ssm/maintenanceWindowTask:MaintenanceWindowTask"
 
 # Which block of taskInvocationParameters belongs to which task type.
 PARAMETER_BLOCKS = {
@@ -52,18 +50,6 @@ def _has_targets(targets: Any) -> bool | None:
     if isinstance(targets, list):
         return len(targets) > 0
     return True
-
-
-def _report_limits(args: ResourceValidationArgs, report_violation: ReportViolation, block: Any, prefix: str,
-                   checks: tuple[tuple[limits.Limit, str, str], ...]) -> None:
-    """Check the optional fields of one block against their limits."""
-    for limit, field, fix in checks:
-        value = get(block, field)
-        if value is None:
-            continue
-        problem = limit_problem(limit, f"{prefix}.{field}", value)
-        if problem:
-            report_violation(message(_who(args), problem, fix))
 
 
 # --- task type and ARN ----------------------------------------------------------------------------
@@ -113,7 +99,6 @@ task_type = ResourceTypePolicy(
     description="Requires a valid task type and task ARN (a document name for Run Command and Automation), with "
     "invocation parameters for that type only.",
     resource_types=[MAINTENANCE_WINDOW_TASK],
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_task_type,
 )
 
@@ -148,7 +133,6 @@ task_rate_control_format = ResourceTypePolicy(
     description="Requires maxConcurrency and maxErrors in AWS's format on tasks with targets, and neither "
     "on tasks without.",
     resource_types=[MAINTENANCE_WINDOW_TASK],
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_task_rate_control_format,
 )
 
@@ -215,7 +199,6 @@ task_targets = ResourceTypePolicy(
     name="task-targets",
     description="Requires Run Command tasks to have targets, and at most 5 target pairs and 10 window targets.",
     resource_types=[MAINTENANCE_WINDOW_TASK],
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_task_targets,
 )
 
@@ -234,7 +217,6 @@ task_priority = ResourceTypePolicy(
     name="task-priority",
     description="Requires a task priority that is a whole number from 0 to 2147483647 (32 bits).",
     resource_types=[MAINTENANCE_WINDOW_TASK],
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_task_priority,
 )
 
@@ -250,23 +232,21 @@ task_cutoff_behavior = ResourceTypePolicy(
     name="task-cutoff-behavior",
     description="Requires a task cutoff behavior of CONTINUE_TASK or CANCEL_TASK.",
     resource_types=[MAINTENANCE_WINDOW_TASK],
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_task_cutoff_behavior,
 )
 
 
 def _task_name_description(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    _report_limits(args, report_violation, props(args), "task", (
+    report_limits(report_violation, _who(args), props(args), (
         (limits.WINDOW_NAME, "name", "use 3 to 128 letters, digits, '_', '-' or '.'"),
         (limits.WINDOW_DESCRIPTION, "description", "shorten the description to 128 characters, or remove it"),
-    ))
+    ), "task")
 
 
 task_name_description = ResourceTypePolicy(
     name="task-name-description",
     description="Requires a task name and description within AWS's length and characters.",
     resource_types=[MAINTENANCE_WINDOW_TASK],
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_task_name_description,
 )
 
@@ -280,7 +260,7 @@ def _task_run_command_parameters(args: ResourceValidationArgs, report_violation:
     block = get(props(args), "taskInvocationParameters", "runCommandParameters")
     if not isinstance(block, dict):
         return
-    _report_limits(args, report_violation, block, _RUN_COMMAND, (
+    report_limits(report_violation, _who(args), block, (
         (limits.TIMEOUT_SECONDS, "timeoutSeconds", "set timeoutSeconds from 30 to 2592000 (30 days)"),
         (limits.COMMENT, "comment", "shorten the comment to 100 characters"),
         (limits.DOCUMENT_HASH, "documentHash", "give the document's SHA-256 hash (64 hex characters)"),
@@ -288,15 +268,15 @@ def _task_run_command_parameters(args: ResourceValidationArgs, report_violation:
         (limits.DOCUMENT_VERSION, "documentVersion", "use $LATEST, $DEFAULT or a version number such as 3"),
         (limits.S3_BUCKET_NAME, "outputS3Bucket", "give the name (not the ARN) of an existing S3 bucket"),
         (limits.S3_KEY_PREFIX, "outputS3KeyPrefix", "shorten the key prefix to 500 characters"),
-    ))
-    _report_limits(args, report_violation, get(block, "cloudwatchConfig"), f"{_RUN_COMMAND}.cloudwatchConfig", (
+    ), _RUN_COMMAND)
+    report_limits(report_violation, _who(args), get(block, "cloudwatchConfig"), (
         (limits.CLOUDWATCH_LOG_GROUP_NAME, "cloudwatchLogGroupName", "give a log group name of 1 to 512 characters"),
-    ))
+    ), f"{_RUN_COMMAND}.cloudwatchConfig")
     notification = get(block, "notificationConfig")
     where = f"{_RUN_COMMAND}.notificationConfig"
-    _report_limits(args, report_violation, notification, where, (
+    report_limits(report_violation, _who(args), notification, (
         (limits.NOTIFICATION_TYPE, "notificationType", "set notificationType to Command or Invocation"),
-    ))
+    ), where)
     events = get(notification, "notificationEvents")
     if isinstance(events, list):
         for index, event in enumerate(events):
@@ -318,7 +298,6 @@ task_run_command_parameters = ResourceTypePolicy(
     description="Requires Run Command parameters within AWS's limits: timeout, document version, "
     "notifications, S3 output and CloudWatch output.",
     resource_types=[MAINTENANCE_WINDOW_TASK],
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_task_run_command_parameters,
 )
 
@@ -328,9 +307,9 @@ def _task_automation_parameters(args: ResourceValidationArgs, report_violation: 
     if not isinstance(block, dict):
         return
     where = "taskInvocationParameters.automationParameters"
-    _report_limits(args, report_violation, block, where, (
+    report_limits(report_violation, _who(args), block, (
         (limits.DOCUMENT_VERSION, "documentVersion", "use $LATEST, $DEFAULT or a version number such as 3"),
-    ))
+    ), where)
     parameters = block.get("parameters")
     if not isinstance(parameters, list):
         return
@@ -360,44 +339,40 @@ task_automation_parameters = ResourceTypePolicy(
     name="task-automation-parameters",
     description="Requires Automation parameters within AWS's limits: document version and runbook parameters.",
     resource_types=[MAINTENANCE_WINDOW_TASK],
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_task_automation_parameters,
 )
 
 
 def _task_lambda_parameters(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    _report_limits(args, report_violation, get(props(args), "taskInvocationParameters", "lambdaParameters"),
-                   "taskInvocationParameters.lambdaParameters", (
+    report_limits(report_violation, _who(args), get(props(args), "taskInvocationParameters", "lambdaParameters"), (
         (limits.LAMBDA_PAYLOAD, "payload", "keep the payload at most 4096 bytes; pass a pointer (an S3 key, "
          "a parameter name) for larger input"),
         (limits.LAMBDA_CLIENT_CONTEXT, "clientContext", "keep clientContext from 1 to 8000 characters"),
         (limits.LAMBDA_QUALIFIER, "qualifier", "give a version number or alias name of 1 to 128 characters"),
-    ))
+    ), "taskInvocationParameters.lambdaParameters")
 
 
 task_lambda_parameters = ResourceTypePolicy(
     name="task-lambda-parameters",
     description="Requires Lambda parameters within AWS's limits: a payload of at most 4096 bytes.",
     resource_types=[MAINTENANCE_WINDOW_TASK],
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_task_lambda_parameters,
 )
 
 
 def _task_step_functions_parameters(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    _report_limits(args, report_violation, get(props(args), "taskInvocationParameters", "stepFunctionsParameters"),
-                   "taskInvocationParameters.stepFunctionsParameters", (
+    report_limits(report_violation, _who(args), get(props(args), "taskInvocationParameters",
+                                                    "stepFunctionsParameters"), (
         (limits.STEP_FUNCTIONS_INPUT, "input", "keep the input at most 4096 characters"),
         (limits.STEP_FUNCTIONS_NAME, "name", "use 1 to 80 characters without spaces or special characters, "
          "e.g. nightly-cleanup"),
-    ))
+    ), "taskInvocationParameters.stepFunctionsParameters")
 
 
 task_step_functions_parameters = ResourceTypePolicy(
     name="task-step-functions-parameters",
     description="Requires Step Functions parameters within AWS's limits: input size and execution name.",
     resource_types=[MAINTENANCE_WINDOW_TASK],
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_task_step_functions_parameters,
 )
 
@@ -427,7 +402,6 @@ task_service_role = ResourceTypePolicy(
     name="task-service-role",
     description="Requires every task to name its own maintenance window service role.",
     resource_types=[MAINTENANCE_WINDOW_TASK],
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_task_service_role,
 )
 
@@ -461,7 +435,6 @@ task_notification_role = ResourceTypePolicy(
     name="task-notification-role",
     description="Requires a Run Command notification role exactly when SNS notifications are configured.",
     resource_types=[MAINTENANCE_WINDOW_TASK],
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_task_notification_role,
 )
 
@@ -501,7 +474,6 @@ task_rate_control = ResourceTypePolicy(
     name="task-rate-control",
     description="Requires task rate control within the stack's ceilings (by default 25% concurrency, 10% errors).",
     resource_types=[MAINTENANCE_WINDOW_TASK],
-    enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=PolicyConfigSchema(
         properties={
             "maxConcurrencyPercent": {"type": "integer", "minimum": 1, "maximum": 100,

@@ -13,11 +13,10 @@ from pulumi_policy import (
 
 from mw_core import limits, schedule
 from mw_core.errors import ScheduleError
+from mw_core.tokens import MAINTENANCE_WINDOW
 
-from ._props import UNKNOWN, config, get, limit_problem, message, props, show, subject, whole
+from ._props import UNKNOWN, config, get, limit_problem, message, props, report_limits, show, subject, whole
 from ._typed import ResourceTypePolicy
-
-MAINTENANCE_WINDOW = "aws:ssm/maintenanceWindow:MaintenanceWindow"
 
 _FIX_SCHEDULE = (
     "write cron(minutes hours day-of-month month day-of-week year), rate(N units) or "
@@ -44,7 +43,6 @@ window_duration = ResourceTypePolicy(
     name="window-duration",
     description="Requires a maintenance window duration of 1 to 24 whole hours.",
     resource_types=[MAINTENANCE_WINDOW],
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_window_duration,
 )
 
@@ -73,7 +71,6 @@ window_cutoff = ResourceTypePolicy(
     name="window-cutoff",
     description="Requires a maintenance window cutoff of 0 to 23 whole hours, less than its duration.",
     resource_types=[MAINTENANCE_WINDOW],
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_window_cutoff,
 )
 
@@ -144,7 +141,6 @@ window_schedule = ResourceTypePolicy(
     name="window-schedule",
     description="Requires a maintenance window schedule that is a valid AWS cron, rate or at expression.",
     resource_types=[MAINTENANCE_WINDOW],
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_window_schedule,
 )
 
@@ -170,7 +166,6 @@ window_schedule_offset = ResourceTypePolicy(
     name="window-schedule-offset",
     description="Requires a schedule offset of 1 to 6 days, and only with a cron schedule.",
     resource_types=[MAINTENANCE_WINDOW],
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_window_schedule_offset,
 )
 
@@ -197,7 +192,6 @@ window_timezone = ResourceTypePolicy(
     name="window-timezone",
     description="Requires a maintenance window time zone that is an IANA time zone name.",
     resource_types=[MAINTENANCE_WINDOW],
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_window_timezone,
 )
 
@@ -248,29 +242,21 @@ window_active_period = ResourceTypePolicy(
     name="window-active-period",
     description="Requires startDate and endDate to be ISO-8601 timestamps, the start before the end.",
     resource_types=[MAINTENANCE_WINDOW],
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_window_active_period,
 )
 
 
 def _window_name_description(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    p = props(args)
-    checks = (
+    report_limits(report_violation, _who(args), props(args), (
         (limits.WINDOW_NAME, "name", "use 3 to 128 letters, digits, '_', '-' or '.'"),
         (limits.WINDOW_DESCRIPTION, "description", "shorten the description to 128 characters, or remove it"),
-    )
-    for limit, field, fix in checks:
-        value = p.get(field)
-        problem = None if value is None else limit_problem(limit, field, value)
-        if problem:
-            report_violation(message(_who(args), problem, fix))
+    ))
 
 
 window_name_description = ResourceTypePolicy(
     name="window-name-description",
     description="Requires a maintenance window name and description within AWS's length and characters.",
     resource_types=[MAINTENANCE_WINDOW],
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_window_name_description,
 )
 
@@ -290,7 +276,6 @@ window_registered_targets = ResourceTypePolicy(
     name="window-registered-targets",
     description="Prohibits maintenance windows that run tasks on unregistered targets.",
     resource_types=[MAINTENANCE_WINDOW],
-    enforcement_level=EnforcementLevel.MANDATORY,
     validate=_window_registered_targets,
 )
 

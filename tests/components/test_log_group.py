@@ -24,8 +24,8 @@ def test_defaults_and_retention_on_delete(run_stack):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (OutputLogGroupArgs("/mw", retention_in_days=100), "retentionInDays: 100 is not allowed \\(allowed: 1, 3, 5"),
-    (OutputLogGroupArgs(""), "logGroupName: '' is 0 characters long"),
+    (OutputLogGroupArgs("/mw", retention_in_days=100), "retention_in_days: 100 is not allowed \\(allowed: 1, 3, 5"),
+    (OutputLogGroupArgs(""), "log_group_name: '' is 0 characters long"),
     (OutputLogGroupArgs("/mw", tags={"aws:x": "y"}), "tags.aws:x: 'aws:x' starts with 'aws:'"),
     (OutputLogGroupArgs("/mw", tags={f"k{i}": "v" for i in range(51)}), "tags: 51 tags is too many"),
 ])

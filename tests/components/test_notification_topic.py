@@ -28,9 +28,9 @@ def test_email_subscriptions(mocks):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (NotificationTopicArgs(kms_master_key_id=""), "kmsMasterKeyId: '' is not allowed: the topic is always encrypted"),
-    (NotificationTopicArgs(topic_name="bad name"), "topicName: 'bad name' is not allowed"),
-    (NotificationTopicArgs(email_subscriptions=("nobody",)), "emailSubscriptions\\[0\\]: 'nobody' is not an e-mail"),
+    (NotificationTopicArgs(kms_master_key_id=""), "kms_master_key_id: '' is not allowed: the topic is always encrypted"),
+    (NotificationTopicArgs(topic_name="bad name"), "topic_name: 'bad name' is not allowed"),
+    (NotificationTopicArgs(email_subscriptions=("nobody",)), "email_subscriptions\\[0\\]: 'nobody' is not an e-mail"),
     (NotificationTopicArgs(tags={"Aws:team": "ops"}), "tags.Aws:team: 'Aws:team' starts with 'aws:'"),
     (NotificationTopicArgs(tags={"team": "ops\n"}), "tags.team: value 'ops\\\\n' is not allowed"),
 ])

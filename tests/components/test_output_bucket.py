@@ -58,13 +58,13 @@ def test_the_bucket_is_retained_on_delete(run_stack):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (OutputBucketArgs(bucket_name="Bad_Name"), "bucketName: 'Bad_Name'"),
-    (OutputBucketArgs(expiration_days=-1), "expirationDays: -1 is out of range"),
-    (OutputBucketArgs(noncurrent_version_expiration_days=0), "noncurrentVersionExpirationDays: 0 is out of range"),
+    (OutputBucketArgs(bucket_name="Bad_Name"), "bucket_name: 'Bad_Name'"),
+    (OutputBucketArgs(expiration_days=-1), "expiration_days: -1 is out of range"),
+    (OutputBucketArgs(noncurrent_version_expiration_days=0), "noncurrent_version_expiration_days: 0 is out of range"),
     (OutputBucketArgs(expiration_days=3_000_000_000),
-     "expirationDays: 3000000000 is out of range \\(allowed: 1 to 2147483647\\); 0 keeps output forever"),
+     "expiration_days: 3000000000 is out of range \\(allowed: 1 to 2147483647\\); 0 keeps output forever"),
     (OutputBucketArgs(noncurrent_version_expiration_days=2**31),
-     "noncurrentVersionExpirationDays: 2147483648 is out of range \\(allowed: 1 to 2147483647\\)"),
+     "noncurrent_version_expiration_days: 2147483648 is out of range \\(allowed: 1 to 2147483647\\)"),
     (OutputBucketArgs(tags={"aws:cost": "x"}), "tags.aws:cost: 'aws:cost' starts with 'aws:'"),
 ])
 def test_invalid_args(mocks, args, message):

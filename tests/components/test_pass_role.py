@@ -55,11 +55,11 @@ def test_attachments_for_groups_users_and_roles(mocks):
 
 @pytest.mark.parametrize(("args", "message"), [
     (PassRoleArgs(role_arn="arn:aws:iam::123456789012:role/*"),
-     "roleArn: 'arn:aws:iam::123456789012:role/\\*' has a wildcard in the resource's name"),
-    (PassRoleArgs(role_arn="arn:aws:iam::*:role/MwRole"), "roleArn: .* has a wildcard in its account"),
-    (PassRoleArgs(role_arn="*"), "roleArn: '\\*' is not an IAM role ARN"),
-    (PassRoleArgs(role_arn="arn:aws:iam::123456789012:user/MwRole"), "roleArn: .* is not an IAM role ARN"),
-    (PassRoleArgs(), "roleArn: required"),
+     "role_arn: 'arn:aws:iam::123456789012:role/\\*' has a wildcard in the resource's name"),
+    (PassRoleArgs(role_arn="arn:aws:iam::*:role/MwRole"), "role_arn: .* has a wildcard in its account"),
+    (PassRoleArgs(role_arn="*"), "role_arn: '\\*' is not an IAM role ARN"),
+    (PassRoleArgs(role_arn="arn:aws:iam::123456789012:user/MwRole"), "role_arn: .* is not an IAM role ARN"),
+    (PassRoleArgs(), "role_arn: required"),
     (PassRoleArgs(role_arn=ROLE_ARN, groups=("a b",)), "groups\\[0\\]: 'a b' is not allowed"),
 ])
 def test_invalid_args_raise_before_anything_is_registered(mocks, args, message):

@@ -30,15 +30,15 @@ def test_baseline_and_patch_groups(mocks):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (PatchBaselineArgs("BEOS", approval_rules=(RULE,)), "operatingSystem: 'BEOS' is not allowed"),
-    (PatchBaselineArgs("WINDOWS"), "approvalRules: a baseline needs approvalRules or approvedPatches"),
+    (PatchBaselineArgs("BEOS", approval_rules=(RULE,)), "operating_system: 'BEOS' is not allowed"),
+    (PatchBaselineArgs("WINDOWS"), "approval_rules: a baseline needs `approval_rules` or `approved_patches`"),
     (PatchBaselineArgs("WINDOWS", approval_rules=(ApprovalRule({"COLOUR": ("red",)}),)),
-     "approvalRules\\[0\\].filters.COLOUR: 'COLOUR' is not allowed"),
+     "approval_rules\\[0\\].filters.COLOUR: 'COLOUR' is not allowed"),
     (PatchBaselineArgs("WINDOWS", approval_rules=(ApprovalRule({"SEVERITY": ("x",)}, approve_after_days=400),)),
-     "approvalRules\\[0\\].approveAfterDays: 400 is out of range"),
-    (PatchBaselineArgs("WINDOWS", approval_rules=(RULE,) * 11), "approvalRules: 11 items"),
+     "approval_rules\\[0\\].approve_after_days: 400 is out of range"),
+    (PatchBaselineArgs("WINDOWS", approval_rules=(RULE,) * 11), "approval_rules: 11 items"),
     (PatchBaselineArgs("WINDOWS", approved_patches=("KB1",), rejected_patches_action="DROP"),
-     "rejectedPatchesAction: 'DROP' is not allowed"),
+     "rejected_patches_action: 'DROP' is not allowed"),
     (PatchBaselineArgs("WINDOWS", approved_patches=("KB1",), tags={"AWS:x": "y"}), "tags.AWS:x: 'AWS:x' starts with"),
 ])
 def test_invalid_args(mocks, args, message):

@@ -72,26 +72,26 @@ def test_children_are_parented_and_named_from_the_component(mocks):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (ServiceRoleArgs(trusted_services=()), "trustedServices: expected at least one service principal"),
+    (ServiceRoleArgs(trusted_services=()), "trusted_services: expected at least one service principal"),
     (ServiceRoleArgs(trusted_services=("ec2.amazonaws.com",)), "must include ssm.amazonaws.com"),
     (ServiceRoleArgs(name="bad name"), "name: 'bad name' is not allowed"),
     (ServiceRoleArgs(path="no-slashes"), "path: 'no-slashes' is not allowed"),
-    (ServiceRoleArgs(trusted_services=("ssm.amazonaws.com\n",)), "trustedServices\\[0\\]: .* is not a service principal"),
+    (ServiceRoleArgs(trusted_services=("ssm.amazonaws.com\n",)), "trusted_services\\[0\\]: .* is not a service principal"),
     (ServiceRoleArgs(permissions_boundary="arn:aws:iam::123456789012:role/Boundary"),
-     "permissionsBoundary: 'arn:aws:iam::123456789012:role/Boundary' is not allowed \\(allowed: 20 to 2048 characters, "
+     "permissions_boundary: 'arn:aws:iam::123456789012:role/Boundary' is not allowed \\(allowed: 20 to 2048 characters, "
      "arn:<partition>:iam::<account or aws>:policy/<path/><name>\\)"),
-    (ServiceRoleArgs(source_account="12345"), "sourceAccount: '12345' is not an AWS account ID \\(allowed: 12 digits"),
+    (ServiceRoleArgs(source_account="12345"), "source_account: '12345' is not an AWS account ID \\(allowed: 12 digits"),
     (ServiceRoleArgs(tags={"aws:owner": "me"}), "tags.aws:owner: 'aws:owner' starts with 'aws:'"),
     (ServiceRoleArgs(tags={"Env": "a\x00"}), "tags.Env: value 'a\\\\x00' is not allowed"),
     (ServiceRoleArgs(tags={"Env": "a", "ENV": "b"}), "tags.ENV: 'ENV' and 'Env' differ only in case"),
     (ServiceRoleArgs(lambda_function_arns=("arn:aws:lambda:*:*:function:*",)),
-     "lambdaFunctionArns\\[0\\]: .* has a wildcard in its region .*allowWildcards: true"),
-    (ServiceRoleArgs(lambda_function_arns=("Tidy",)), "lambdaFunctionArns\\[0\\]: 'Tidy' is not a Lambda function ARN"),
+     "lambda_function_arns\\[0\\]: .* has a wildcard in its region .*`allow_wildcards`: true"),
+    (ServiceRoleArgs(lambda_function_arns=("Tidy",)), "lambda_function_arns\\[0\\]: 'Tidy' is not a Lambda function ARN"),
     (ServiceRoleArgs(state_machine_arns=("arn:aws:states:us-east-1:123456789012:stateMachine:*",)),
-     "stateMachineArns\\[0\\]: .* has a wildcard in the resource's name"),
-    (ServiceRoleArgs(notification_topic_arns=("*",)), "notificationTopicArns\\[0\\]: '\\*' is not an SNS topic ARN"),
+     "state_machine_arns\\[0\\]: .* has a wildcard in the resource's name"),
+    (ServiceRoleArgs(notification_topic_arns=("*",)), "notification_topic_arns\\[0\\]: '\\*' is not an SNS topic ARN"),
     (ServiceRoleArgs(notification_topic_arns=("*",), allow_wildcards=True),
-     "notificationTopicArns\\[0\\]: '\\*' is not an SNS topic ARN"),
+     "notification_topic_arns\\[0\\]: '\\*' is not an SNS topic ARN"),
 ])
 def test_invalid_args_raise_before_anything_is_registered(mocks, args, message):
     with pytest.raises(ConfigError, match=message):

@@ -43,7 +43,7 @@ def test_tag_conditions(tags, expected):
 
 def test_tag_key_conditions():
     found = [str(p) for p in TargetArgs("Fleet", tag_keys=("Patch", "k" * 129, "x\n")).problems()]
-    assert [p.split(":")[0] for p in found] == ["tagKeys[1]", "tagKeys[2]"]
+    assert [p.split(":")[0] for p in found] == ["tag_keys[1]", "tag_keys[2]"]
 
 
 @pytest.mark.parametrize("value", ["", "prod", "a#b,c!", "名前", "v" * 256, "aws:managed"])

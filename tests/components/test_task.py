@@ -6,7 +6,16 @@ from typing import Any
 
 import pulumi
 import pytest
-from mw_components.task import AUTOMATION, LAMBDA, RUN_COMMAND, STEP_FUNCTIONS, Notifications, OutputS3, TaskArgs
+from mw_components.task import (
+    AUTOMATION,
+    LAMBDA,
+    RUN_COMMAND,
+    STEP_FUNCTIONS,
+    CloudWatchOutput,
+    Notifications,
+    OutputS3,
+    TaskArgs,
+)
 
 ACCOUNT = "123456789012"
 FUNCTION = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:PatchHook"
@@ -20,7 +29,7 @@ def run_command(**values: Any) -> TaskArgs:
 
 
 def problems(task: TaskArgs, *, allow_wildcards: bool = False) -> list[str]:
-    return [str(p) for p in task.problems(("Fleet",), False, allow_wildcards=allow_wildcards)]
+    return [str(p) for p in task.problems(allow_wildcards=allow_wildcards)]
 
 
 @pytest.mark.parametrize("task", [
@@ -51,25 +60,25 @@ def test_valid_tasks_have_no_problems(task):
     (run_command(document=".."), "document: '..' is not allowed (allowed: 3 to 128 letters, digits and _ - . : /)"),
     (run_command(document="x" * 129), "document: 'xxx"),
     (TaskArgs("Restart", AUTOMATION, document="AWS-Restart EC2"), "document: 'AWS-Restart EC2' is not allowed"),
-    (TaskArgs("Invoke", LAMBDA, function_arn="*"), "functionArn: '*' is not a Lambda function ARN"),
-    (TaskArgs("Invoke", LAMBDA, function_arn="SSM*"), "functionArn: 'SSM*' is not a Lambda function ARN"),
-    (TaskArgs("Invoke", LAMBDA, function_arn="PatchHook"), "functionArn: 'PatchHook' names a function without its ARN"),
+    (TaskArgs("Invoke", LAMBDA, function_arn="*"), "function_arn: '*' is not a Lambda function ARN"),
+    (TaskArgs("Invoke", LAMBDA, function_arn="SSM*"), "function_arn: 'SSM*' is not a Lambda function ARN"),
+    (TaskArgs("Invoke", LAMBDA, function_arn="PatchHook"), "function_arn: 'PatchHook' names a function without its ARN"),
     (TaskArgs("Invoke", LAMBDA, function_arn=f"arn:aws:lambda:*:{ACCOUNT}:function:PatchHook"),
-     "functionArn: 'arn:aws:lambda:*:123456789012:function:PatchHook' has a wildcard in its region"),
-    (TaskArgs("Invoke", LAMBDA, function_arn=f"{FUNCTION}:*"), f"functionArn: '{FUNCTION}:*' holds a wildcard"),
+     "function_arn: 'arn:aws:lambda:*:123456789012:function:PatchHook' has a wildcard in its region"),
+    (TaskArgs("Invoke", LAMBDA, function_arn=f"{FUNCTION}:*"), f"function_arn: '{FUNCTION}:*' holds a wildcard"),
     (TaskArgs("Invoke", LAMBDA, function_arn=f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:Patch Hook"),
-     "functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:Patch Hook' is not a Lambda function ARN"),
+     "function_arn: 'arn:aws:lambda:us-east-1:123456789012:function:Patch Hook' is not a Lambda function ARN"),
     (TaskArgs("Flow", STEP_FUNCTIONS, state_machine_arn="PatchFlow"),
-     "stateMachineArn: 'PatchFlow' is not a Step Functions state machine ARN"),
+     "state_machine_arn: 'PatchFlow' is not a Step Functions state machine ARN"),
     (TaskArgs("Flow", STEP_FUNCTIONS, state_machine_arn="arn:aws:states:us-east-1:*:stateMachine:PatchFlow"),
-     "stateMachineArn: 'arn:aws:states:us-east-1:*:stateMachine:PatchFlow' has a wildcard in its account"),
-    (run_command(service_role_arn="arn:aws:iam::123456789012:role/*"), "serviceRoleArn: 'arn:aws:iam::123456789012:"
+     "state_machine_arn: 'arn:aws:states:us-east-1:*:stateMachine:PatchFlow' has a wildcard in its account"),
+    (run_command(service_role_arn="arn:aws:iam::123456789012:role/*"), "service_role_arn: 'arn:aws:iam::123456789012:"
                                                                       "role/*' has a wildcard in the resource's name"),
-    (run_command(service_role_arn="HookRunner"), "serviceRoleArn: 'HookRunner' is not an IAM role ARN"),
+    (run_command(service_role_arn="HookRunner"), "service_role_arn: 'HookRunner' is not an IAM role ARN"),
     (run_command(notifications=Notifications("arn:aws:sns:*:*:*")),
-     "notifications.topicArn: 'arn:aws:sns:*:*:*' has a wildcard in its region"),
+     "notifications.topic_arn: 'arn:aws:sns:*:*:*' has a wildcard in its region"),
     (run_command(notifications=Notifications(TOPIC, role_arn="arn:aws:iam::*:role/Admin")),
-     "notifications.roleArn: 'arn:aws:iam::*:role/Admin' has a wildcard in its account"),
+     "notifications.role_arn: 'arn:aws:iam::*:role/Admin' has a wildcard in its account"),
     (TaskArgs("Restart", AUTOMATION, document="AWS-RestartEC2Instance",
               parameters={"AutomationAssumeRole": (ROLE, "arn:aws:iam::123456789012:role/*")}),
      "parameters.AutomationAssumeRole[1]: 'arn:aws:iam::123456789012:role/*' has a wildcard"),
@@ -102,3 +111,33 @@ def test_allow_wildcards_never_widens_a_role_or_accepts_what_is_no_arn(task):
 def test_a_run_command_task_does_not_judge_automation_parameters():
     # AutomationAssumeRole means nothing to a Run Command document; only Automation passes it on as a role.
     assert problems(run_command(parameters={"AutomationAssumeRole": ("anything",)})) == []
+
+
+@pytest.mark.parametrize(("task", "expected"), [
+    # Fields of another type are refused, not silently dropped; Python names, with what this type takes.
+    (run_command(payload="{}"), "payload: not allowed on a RUN_COMMAND task (it belongs to LAMBDA tasks; "
+                                "RUN_COMMAND takes: `document`, `document_version`, `parameters`, `timeout_seconds`, "
+                                "`comment`, `output_s3`, `cloudwatch`, `notifications`)"),
+    (TaskArgs("Invoke", LAMBDA, function_arn=FUNCTION, document="AWS-RunPatchBaseline"),
+     "document: not allowed on a LAMBDA task (it belongs to RUN_COMMAND and AUTOMATION tasks"),
+    (TaskArgs("Invoke", LAMBDA, function_arn=FUNCTION, output_s3=OutputS3("logs")), "output_s3: not allowed on a LAMBDA"),
+    # What AWS calls TaskArn is required, by the field's name.
+    (TaskArgs("Patch", RUN_COMMAND, targets=("Fleet",)), "document: required for a RUN_COMMAND task"),
+    (TaskArgs("Flow", STEP_FUNCTIONS), "state_machine_arn: required for a STEP_FUNCTIONS task"),
+    # Rules that compare two fields say both names, in Python terms.
+    (run_command(instance_ids=("i-0123456789abcdef0",)),
+     "instance_ids: give `targets` or `instance_ids`, not both (AWS takes one kind per task)"),
+    (TaskArgs("Patch", RUN_COMMAND, document="AWS-RunPatchBaseline"),
+     "targets: a RUN_COMMAND task needs `targets` (names of this window's targets)"),
+    (TaskArgs("Invoke", LAMBDA, function_arn=FUNCTION, max_errors="1"),
+     "max_errors: '1' is not allowed on a task without targets"),
+    (run_command(cloudwatch=CloudWatchOutput("g" * 513)), "cloudwatch.log_group: 'ggg"),
+])
+def test_task_rules_in_python_terms(task, expected):
+    found = problems(task)
+    assert any(problem.startswith(expected) for problem in found), found
+
+
+def test_a_task_does_not_judge_its_windows_targets():
+    # Whether `targets` are the window's is the window's to say (it knows them); the task alone cannot.
+    assert problems(run_command(targets=("Nope",))) == []

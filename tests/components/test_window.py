@@ -81,9 +81,9 @@ def test_region_is_passed_to_every_child(mocks):
 
 
 @pytest.mark.parametrize(("overrides", "message"), [
-    ({"duration": 2, "cutoff": 2}, "cutoff: 2 must be less than duration"),
+    ({"duration": 2, "cutoff": 2}, "cutoff: 2 must be less than `duration`"),
     ({"schedule": "cron(0 2 * * * *)"}, "schedule: "),
-    ({"service_role_arn": None}, "tasks\\[0\\].serviceRoleArn: no service role"),
+    ({"service_role_arn": None}, "tasks\\[0\\].service_role_arn: no service role"),
     ({"tasks": (TaskArgs("Patch", RUN_COMMAND, document="AWS-RunPatchBaseline", targets=("Nope",)),)},
      "tasks\\[0\\].targets\\[0\\]: 'Nope' is not a target of this window"),
     ({"tags": {"aws:owner": "me"}}, "tags.aws:owner: 'aws:owner' starts with 'aws:'"),
@@ -107,10 +107,10 @@ RANGE = ("a time from 1970-01-01T00:00:00Z up to, not including, 2200-01-01T00:0
 
 
 @pytest.mark.parametrize(("overrides", "problem"), [
-    ({"start_date": "0001-01-01T00:00:00+05:00"}, f"startDate: '0001-01-01T00:00:00+05:00' is out of range (allowed: {RANGE})"),
-    ({"end_date": "9999-12-31"}, f"endDate: '9999-12-31' is out of range (allowed: {RANGE})"),
-    ({"end_date": "2199-12-31T23:00:00-05:00"}, f"endDate: '2199-12-31T23:00:00-05:00' is out of range (allowed: {RANGE})"),
-    ({"start_date": "1969-12-31T23:59:59Z"}, f"startDate: '1969-12-31T23:59:59Z' is out of range (allowed: {RANGE})"),
+    ({"start_date": "0001-01-01T00:00:00+05:00"}, f"start_date: '0001-01-01T00:00:00+05:00' is out of range (allowed: {RANGE})"),
+    ({"end_date": "9999-12-31"}, f"end_date: '9999-12-31' is out of range (allowed: {RANGE})"),
+    ({"end_date": "2199-12-31T23:00:00-05:00"}, f"end_date: '2199-12-31T23:00:00-05:00' is out of range (allowed: {RANGE})"),
+    ({"start_date": "1969-12-31T23:59:59Z"}, f"start_date: '1969-12-31T23:59:59Z' is out of range (allowed: {RANGE})"),
     ({"schedule": "at(0001-01-01T00:00:00)"},
      "schedule: at timestamp '0001-01-01T00:00:00' is not valid in 'at(0001-01-01T00:00:00)' (allowed: a year from "
      "1970 to 2199, as in cron's year field)"),
@@ -133,10 +133,47 @@ WILDCARD_TASK = TaskArgs("Invoke", LAMBDA, function_arn="arn:aws:lambda:*:*:func
 
 def test_wildcards_in_task_arns_are_problems_unless_the_window_allows_them(mocks):
     refused = args(targets=(), tasks=(WILDCARD_TASK,))
-    assert [p.path for p in refused.problems()] == ["tasks[0].functionArn"]
-    with pytest.raises(ConfigError, match=r"tasks\[0\]\.functionArn: .*:allowWildcards: true"):
+    assert [p.path for p in refused.problems()] == ["tasks[0].function_arn"]
+    with pytest.raises(ConfigError, match=r"tasks\[0\]\.function_arn: .*`allow_wildcards`: true"):
         MaintenanceWindow("Nightly", refused)
     assert mocks.resources == []
     deploy(lambda: MaintenanceWindow("Nightly", args(targets=(), tasks=(WILDCARD_TASK,), allow_wildcards=True)).window_id)
     (task,) = mocks.of_type(TASK)
     assert task.inputs["taskArn"] == "arn:aws:lambda:*:*:function:*"
+
+
+@pytest.mark.parametrize(("overrides", "problem"), [
+    # Paths are the dataclasses' field names, down into targets and tasks; other fields are named in backticks.
+    ({"tasks": (TaskArgs("Patch", RUN_COMMAND, document="AWS-RunPatchBaseline", targets=("WebServers",),
+                         max_concurrency="0"),)},
+     "tasks[0].max_concurrency: '0' is not allowed"),
+    ({"tasks": (TaskArgs("Patch", RUN_COMMAND, document="AWS-RunPatchBaseline", targets=("Nope",)),)},
+     "tasks[0].targets[0]: 'Nope' is not a target of this window (its targets: WebServers)"),
+    ({"tasks": (TaskArgs("Patch", RUN_COMMAND, document="AWS-RunPatchBaseline", instance_ids=("i-0123456789abcdef0",)),)},
+     "tasks[0].instance_ids: a task can name unregistered instances only in a window with "
+     "`allow_unregistered_targets`: true"),
+    ({"targets": (TargetArgs("WebServers", tags={"Role": ("Web",)}, owner_information=""),)},
+     "targets[0].owner_information: '' is 0 characters long"),
+    ({"targets": (TargetArgs("WebServers", tags={"Role": ("Web",)}),) * 2},
+     "targets[1].name: 'WebServers' is already used by another target"),
+    ({"schedule_offset": 2, "schedule": "rate(1 day)"}, "schedule_offset: 2 is only allowed with a cron() schedule"),
+    ({"start_date": "2027-01-01T00:00:00Z", "end_date": "2026-01-01T00:00:00Z"},
+     "end_date: '2026-01-01T00:00:00Z' must be after `start_date` '2027-01-01T00:00:00Z'"),
+    # The window's own role is one role, as a task's is (plain values only: an Output is AWS's to judge).
+    ({"service_role_arn": "arn:aws:iam::123456789012:role/*"}, "service_role_arn: 'arn:aws:iam::123456789012:role/*' "
+                                                               "has a wildcard in the resource's name"),
+])
+def test_problems_are_in_python_terms(overrides, problem):
+    found = [str(p) for p in args(**overrides).problems()]
+    assert any(p.startswith(problem) for p in found), found
+
+
+def test_a_check_that_fails_ends_the_fields_checks():
+    # A cutoff of 24 hours is out of range: comparing it with the duration too would only repeat it.
+    assert [str(p) for p in args(cutoff=24).problems()] == ["cutoff: 24 is out of range (allowed: 0 to 23)"]
+
+
+def test_a_role_known_at_deploy_time_is_left_to_aws():
+    import pulumi
+
+    assert args(service_role_arn=pulumi.Output.from_input("*")).problems() == []

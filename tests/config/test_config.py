@@ -48,7 +48,14 @@ def with_(path: str, value: Any, raw: dict[str, Any] | None = None) -> dict[str,
     return out
 
 
-_DELETE = object()
+class _Deleted:
+    """Removes the key; a fixed repr keeps the test IDs the same in every process (pytest-xdist)."""
+
+    def __repr__(self) -> str:
+        return "<deleted>"
+
+
+_DELETE = _Deleted()
 W = "windows.0"
 T = "windows.0.tasks.0"
 
@@ -295,6 +302,26 @@ BAD = [
      "outputBucket.noncurrentVersionExpirationDays: 0 is out of range (allowed: 1 to 2147483647)"),
     ("outputBucket", {"noncurrentVersionExpirationDays": 2**31},
      "outputBucket.noncurrentVersionExpirationDays: 2147483648 is out of range"),
+    # --- What the models say themselves: missing keys with what is expected, values of the wrong kind.
+    ("windows.0.duration", _DELETE, "windows[0].duration: required key is missing (expected a whole number of hours)"),
+    ("windows.0.tasks.0.type", _DELETE, "windows[0].tasks[0].type: required key is missing (expected one of "
+                                        "RUN_COMMAND, AUTOMATION, LAMBDA, STEP_FUNCTIONS)"),
+    ("windows.0.tasks.0.outputS3", "yes", "windows[0].tasks[0].outputS3: expected true, false or a mapping, got 'yes'"),
+    ("windows.0.targets.0.resourceGroup", "web", "windows[0].targets[0].resourceGroup: expected a mapping, got 'web'"),
+    ("windows.0.tasks", ["Install"], "windows[0].tasks[0]: expected a mapping, got 'Install'"),
+    ("regions", ["us-east-1", 5], "regions[1]: expected an AWS region such as us-east-1, got 5"),
+    # A key of another task type says which type takes it, and what this one takes.
+    ("windows.0.tasks.0.functionArn", "arn:aws:lambda:us-east-1:123456789012:function:F",
+     "windows[0].tasks[0].functionArn: not allowed on a RUN_COMMAND task (it belongs to LAMBDA tasks; RUN_COMMAND "
+     "takes: document, documentVersion, parameters, timeoutSeconds, comment, outputS3, cloudWatch, notifications)"),
+    ("windows.0.tasks.0.cloudwatch", {}, "windows[0].tasks[0].cloudwatch: unknown key (did you mean 'cloudWatch'?"),
+    # A Run Command task's CloudWatch log group is a log group name (CloudWatchLogGroupName, 1-512).
+    ("windows.0.tasks.0.cloudWatch", {"logGroup": "g" * 513},
+     "windows[0].tasks[0].cloudWatch.logGroup: 'ggg"),
+    ("windows.0.tasks.0.cloudWatch", {"logGroup": "g" * 513}, "is 513 characters long (allowed: 1 to 512 characters)"),
+    # Baseline names are unique, said where the second one is named.
+    ("patchBaselines", [{"name": "Base", "operatingSystem": "WINDOWS", "approvedPatches": ["KB1"]}] * 2,
+     "patchBaselines[1].name: 'Base' is already the name of patchBaselines[0]"),
 ]
 
 
@@ -317,6 +344,70 @@ def test_every_problem_is_listed_at_once():
     found = problems_of(raw)
     assert sorted(p.split(":")[0] for p in found) == ["passRole.users[0]", "windows[0].duration",
                                                       "windows[0].tasks[0].maxErrors"]
+
+
+def test_rules_across_parts_hold_whatever_else_is_wrong():
+    # A rule across keys waits for nothing else: a task naming a target the window does not have is reported
+    # next to a broken value elsewhere in the same task, window and stack.
+    raw = with_(f"{W}.description", "d" * 129)
+    raw["windows"][0]["targets"].append(copy.deepcopy(raw["windows"][0]["targets"][0]))
+    raw["windows"][0]["tasks"] += [
+        {"name": "Scan", "type": "RUN_COMMAND", "document": "AWS-RunPatchBaseline", "targets": ["Nope"],
+         "maxConcurrency": "lots"},
+        {"name": "Direct", "type": "RUN_COMMAND", "document": "AWS RunShellScript"},
+        {"name": "Hook", "type": "LAMBDA", "functionArn": "x y", "maxErrors": 1},
+    ]
+    raw["windows"].append({"name": "Patching", "schedule": "rate(1 day)", "duration": "3"})
+    raw["serviceRole"] = {"arn": "arn:aws:iam::123456789012:role/Existing", "name": "Other", "trustedServices": "ssm"}
+    found = problems_of(raw)
+    assert sorted(p.split(": ")[0] for p in found) == sorted([
+        "windows[0].description",
+        "windows[0].targets[1].name",            # 'WebServers' twice
+        "windows[0].targets[1].name",            # and so the child 'Patching-WebServers' twice
+        "windows[0].tasks[1].maxConcurrency",
+        "windows[0].tasks[1].targets[0]",        # 'Nope' is not a target of this window
+        "windows[0].tasks[2].document",
+        "windows[0].tasks[2].targets",           # a RUN_COMMAND task needs targets
+        "windows[0].tasks[3].maxErrors",         # not allowed on a task without targets
+        "windows[0].tasks[3].functionArn",
+        "windows[1].duration",
+        "windows[1].name",                       # 'Patching' twice
+        "serviceRole.trustedServices",
+        "serviceRole.name",                      # not allowed with arn
+        "serviceRole.trustedServices",
+    ]), found
+
+
+@pytest.mark.parametrize(("path", "value"), [
+    ("windows.0.cutoff", None), ("windows.0.description", None), ("windows.0.enabled", None),
+    ("windows.0.tasks.0.priority", None), ("windows.0.tasks.0.maxConcurrency", None), ("serviceRole", None),
+    ("passRole", None), ("windows.0.targets.0.tagKeys", None), ("allowWildcards", None),
+])
+def test_null_is_a_key_not_given(path, value):
+    # `cutoff:` with nothing after it is null in YAML: the key's default applies, as when it is left out.
+    *parents, key = path.split(".")
+    removed = copy.deepcopy(base())
+    node: Any = removed
+    for part in parents:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    node.pop(key, None)
+    assert config.parse(with_(path, value)) == config.parse(removed)
+
+
+def test_a_value_out_of_range_is_not_also_compared():
+    # 24 hours is no cutoff at all: saying it is not less than the duration too would be noise.
+    assert [p for p in problems_of(with_(f"{W}.cutoff", 24)) if p.startswith("windows[0].cutoff")] == [
+        "windows[0].cutoff: 24 is out of range (allowed: 0 to 23)"]
+
+
+def test_a_top_level_value_from_a_stack_file_is_read_as_the_program_reads_it(tmp_path: Path):
+    # The CLI hands a program `allowWildcards: true` as the text 'true', and the program reads JSON: so does
+    # every reader of the stack file (mw schedule, mw history).
+    path = tmp_path / "Pulumi.x.yaml"
+    path.write_text("config:\n  maintenance-windows:allowWildcards: true\n  maintenance-windows:windows: []\n")
+    raw = config.load_stack_file(path)
+    assert raw["maintenance-windows:allowWildcards"] == "true"
+    assert config.parse(config.namespaced(raw)).allow_wildcards is True
 
 
 def test_duplicate_names():

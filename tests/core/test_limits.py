@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
 import pytest
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -190,23 +192,33 @@ UNICODE_CLASS_LIMITS = sorted(name for name, limit in CONSTANTS.items() if limit
                               limit.aws_pattern)
 
 
-def _java_eval(aws_pattern: str, value: str) -> bool:
-    """The model's ``[\\p{L}\\p{Z}\\p{N}...]*`` patterns (with literal alternatives), evaluated with Unicode
-    categories the way Java's \\p{L}, \\p{Z}, \\p{N} classes match."""
+def _java_class(aws_pattern: str) -> Callable[[str], bool]:
+    """The model's ``[\\p{L}\\p{Z}\\p{N}...]*`` patterns (with literal alternatives) as a predicate that evaluates
+    them with Unicode categories the way Java's \\p{L}, \\p{Z}, \\p{N} classes match."""
     head, *alternatives = aws_pattern.split("|")
-    if value in alternatives:
-        return True
     found = re.search(r"\\p\{N\}(.*?)\]", head)
     assert found is not None, aws_pattern
     extras = found.group(1).replace("\\-", "-")
-    return all(unicodedata.category(ch)[0] in "LZN" or ch in extras for ch in value)
+    category = unicodedata.category
+
+    def one(ch: str) -> bool:
+        return category(ch)[0] in "LZN" or ch in extras
+
+    def matches(value: str) -> bool:
+        return value in alternatives or all(map(one, value))
+
+    return matches
+
+
+def _java_eval(aws_pattern: str, value: str) -> bool:
+    return _java_class(aws_pattern)(value)
 
 
 def test_unicode_class_limits_are_found() -> None:
     assert {"TARGET_KEY", "PATCH_GROUP"} <= set(UNICODE_CLASS_LIMITS)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(name=st.sampled_from(UNICODE_CLASS_LIMITS),
        value=st.text(st.one_of(st.characters(), st.sampled_from(list("_.:/=+-@$,\t\u00a0\u2028"))), max_size=20))
 def test_unicode_class_translation_agrees_with_categories(name: str, value: str) -> None:
@@ -326,15 +338,16 @@ def test_limit_validation() -> None:
         Limit("x", "string", aws_pattern=r"\p{L}+")
 
 
+@pytest.mark.slow  # 1.1 million code points a pattern, about a second each: CI runs it, `make test` does not
 @pytest.mark.parametrize("name", UNICODE_CLASS_LIMITS)
 def test_unicode_class_translation_for_every_code_point(name: str) -> None:
     """Exhaustive over single characters: the Python class and Java's categories accept the same ones."""
     limit = CONSTANTS[name]
     assert limit.pattern is not None and limit.aws_pattern is not None
+    python, java = limit.pattern.fullmatch, _java_class(limit.aws_pattern)  # the model's pattern parsed once
     disagree = [
         hex(cp) for cp in range(0x110000)
-        if not 0xD800 <= cp <= 0xDFFF
-        and (limit.pattern.fullmatch(chr(cp)) is not None) != _java_eval(limit.aws_pattern, chr(cp))
+        if not 0xD800 <= cp <= 0xDFFF and (python(chr(cp)) is not None) != java(chr(cp))
     ]
     assert disagree == []
 

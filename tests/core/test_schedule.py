@@ -9,13 +9,15 @@ twice), starts 2026-03-08 02:00 EST (02:00-03:00 does not exist). Berlin: DST st
 
 from __future__ import annotations
 
-import time
+import threading
 import tracemalloc
 from datetime import UTC, datetime, timedelta, timezone
 from itertools import islice, pairwise
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import examples
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -379,11 +381,20 @@ def test_duration_is_elapsed_time_across_the_repeated_hour() -> None:
     assert opening.closes.timestamp() - opening.opens.timestamp() == 2 * 3600
 
 
-def test_never_matching_schedule_returns_quickly() -> None:
-    started = time.perf_counter()
-    assert openings("cron(0 0 30 2 ? *)", after=at("2026-11-01T00:00:00+00:00"), count=1) == []
-    assert openings("cron(0 0 30 2 ? *)", after=at("2026-11-01T00:00:00+00:00"), days=3650) == []
-    assert time.perf_counter() - started < 1.0
+def test_never_matching_schedule_returns() -> None:
+    """February 30th never comes: the search gives up rather than scanning for ever. How long it takes is measured
+    by benchmarks/bench.py; here a generous bound turns a hang into a failure."""
+    found: list[list[Any]] = []
+
+    def search() -> None:
+        found.append(openings("cron(0 0 30 2 ? *)", after=at("2026-11-01T00:00:00+00:00"), count=1))
+        found.append(openings("cron(0 0 30 2 ? *)", after=at("2026-11-01T00:00:00+00:00"), days=3650))
+
+    worker = threading.Thread(target=search, daemon=True)
+    worker.start()
+    worker.join(120)
+    assert not worker.is_alive(), "no answer within 120 s"
+    assert found == [[], []]
 
 
 def test_ninety_days_of_rate_30_minutes() -> None:
@@ -689,7 +700,7 @@ def cron_expressions(draw: st.DrawFn, *, dense: bool = False) -> str:
 _afters = st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2029, 12, 31), timezones=st.just(UTC))
 
 
-@settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(expression=cron_expressions(), after=_afters, zone=st.sampled_from(_TIMEZONES))
 def test_every_opening_matches_and_openings_increase(expression: str, after: datetime, zone: str | None) -> None:
     schedule = parse(expression)
@@ -716,7 +727,7 @@ _DST_EVENTS = [
 ]
 
 
-@settings(max_examples=100, deadline=None, database=None)
+@settings(max_examples=examples(100), deadline=None, database=None)
 @given(expression=cron_expressions(dense=True), event=st.sampled_from(_DST_EVENTS))
 def test_no_run_is_missed_minute_by_minute(expression: str, event: tuple[datetime, str]) -> None:
     """Two days checked minute by minute: openings are exactly the instants ``matches`` accepts."""
@@ -735,7 +746,7 @@ def test_no_run_is_missed_minute_by_minute(expression: str, event: tuple[datetim
 _cron_alphabet = "0123456789 */,-?LWlw#JANFEBMONTUESATSUNDEC"
 
 
-@settings(max_examples=300, deadline=None, database=None)
+@settings(max_examples=examples(300), deadline=None, database=None)
 @given(
     text=st.one_of(
         st.text(max_size=40),
@@ -934,7 +945,7 @@ def _in_calendar(moment: datetime) -> bool:
     return CALENDAR_START <= moment < CALENDAR_END
 
 
-@settings(max_examples=400, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(400), deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_no_date_in_or_near_datetimes_range_overflows(data: st.DataObject) -> None:
     """Dates anywhere in datetime's range: inside the calendar they are accepted, outside they are a

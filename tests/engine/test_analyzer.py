@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from google.protobuf import struct_pb2
@@ -254,3 +258,73 @@ def test_custom_timeouts_are_sent_in_seconds() -> None:
     assert _seconds("1.5s") == 1.5
     with pytest.raises(MWError, match="not a duration"):
         _seconds("ten minutes")
+
+
+# -- stopping early ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pack_without_a_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every pack process started from now on is one that never prints its port (a pack stuck starting)."""
+    real = subprocess.Popen
+
+    def popen(args: list[str], **kwargs: object) -> subprocess.Popen[bytes]:
+        return real([sys.executable, "-c", "import time; time.sleep(300)"], **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(subprocess, "Popen", popen)
+
+
+def _in_thread(call: Any) -> tuple[threading.Thread, list[BaseException]]:
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            call()
+        except BaseException as exc:  # handed to the test
+            errors.append(exc)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    return thread, errors
+
+
+def test_a_start_cancelled_while_the_pack_starts_stops_it(pack_without_a_port: None) -> None:
+    pack = PolicyPackProcess(PACK, start_timeout=300)
+    thread, errors = _in_thread(pack.start)
+    for _ in range(6000):  # the process is spawned at once; a bound on waiting for it, not a timing
+        if pack.pid is not None:
+            break
+        threading.Event().wait(0.01)
+    pid = pack.pid
+    assert pid is not None
+    pack.cancel()
+    thread.join(60)  # far below the pack's start_timeout: only the cancellation can end start() this soon
+    assert not thread.is_alive()
+    assert [str(e) for e in errors] == ["policy pack pack: start cancelled"]
+    assert isinstance(errors[0], PolicyPackError)
+    assert _gone(pid)
+
+
+def test_a_start_cancelled_before_it_begins_spawns_nothing() -> None:
+    pack = PolicyPackProcess(PACK)
+    pack.cancel()
+    with pytest.raises(PolicyPackError, match="start cancelled"):
+        pack.start()
+    assert pack.pid is None
+
+
+def test_close_stops_the_pack_before_closing_the_connection() -> None:
+    # Closing a channel whose server still runs takes about 0.2 s; once the server has gone, under 1 ms.
+    pack = PolicyPackProcess(PACK)
+    pack.start()
+    channel, seen = pack._channel, []
+
+    class Channel:
+        def close(self) -> None:
+            assert pack._proc is not None
+            seen.append(pack._proc.poll() is not None)
+            channel.close()
+
+    pack._channel = Channel()
+    pack.close()
+    assert seen == [True]

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -10,6 +13,7 @@ from conftest import ROOT, STACKS, edit_stack
 
 from mw import plan as planning
 from mw.cli import main
+from mw_core.errors import ConfigError
 
 
 def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
@@ -19,7 +23,7 @@ def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_every_stack_in_the_repo_plans_without_a_mandatory_violation(capsys, stack):
+def test_every_stack_in_the_repo_plans_without_a_mandatory_violation(capsys, stack, repo_plans):
     code, out, _ = run_cli(capsys, "plan", "--stack", stack, "--project-dir", str(ROOT), "--json")
     document = json.loads(out)
     assert code == 0, document["violations"]
@@ -27,7 +31,7 @@ def test_every_stack_in_the_repo_plans_without_a_mandatory_violation(capsys, sta
     assert document["summary"]["depth"] == 3
 
 
-def test_json_shape(capsys):
+def test_json_shape(capsys, repo_plans):
     code, out, _ = run_cli(capsys, "plan", "--stack", "dev", "--project-dir", str(ROOT), "--json")
     document = json.loads(out)
     assert code == 0
@@ -56,7 +60,7 @@ def test_json_shape(capsys):
         assert set(violation) == {"policy", "level", "urn", "message"}
 
 
-def test_text_preview(capsys):
+def test_text_preview(capsys, repo_plans):
     code, out, _ = run_cli(capsys, "plan", "--project-dir", str(ROOT))
     assert code == 0
     assert " +   pulumi:pulumi:Stack " in out
@@ -131,7 +135,7 @@ def test_no_project_here(capsys, tmp_path):
     assert "no Pulumi project here" in err
 
 
-def test_no_policy_skips_the_pack(capsys):
+def test_no_policy_skips_the_pack(capsys, repo_plans):
     code, out, _ = run_cli(capsys, "plan", "--project-dir", str(ROOT), "--no-policy")
     assert code == 0
     assert "Policies: not checked (--no-policy)" in out
@@ -217,13 +221,13 @@ def test_an_all_entry_sets_every_level(capsys, project, tmp_path):
     assert {(e["level"], e["from"]) for e in levels.values()} == {("advisory", "config")}
 
 
-def test_no_policy_has_no_policy_config(capsys):
+def test_no_policy_has_no_policy_config(capsys, repo_plans):
     code, out, _ = run_cli(capsys, "plan", "--project-dir", str(ROOT), "--no-policy", "--json")
     assert code == 0
     assert json.loads(out)["policyConfig"] is None
 
 
-def test_long_type_names_keep_the_name_column_aligned(capsys):
+def test_long_type_names_keep_the_name_column_aligned(capsys, repo_plans):
     code, out, _ = run_cli(capsys, "plan", "--stack", "prod", "--project-dir", str(ROOT), "--no-policy")
     assert code == 0
     rows = [line for line in out.splitlines() if line.startswith(" +   ")]
@@ -244,3 +248,34 @@ def test_an_internal_failure_exits_3_apart_from_a_verdict(capsys, monkeypatch):
     assert code == 3
     assert out == ""
     assert "RuntimeError: the pack died" in err and "internal error: this is a bug in maintenance-windows" in err
+
+
+def test_a_program_error_does_not_wait_for_the_pack_to_start(project, monkeypatch):
+    """The pack starts while the program runs; when the program fails, a pack still starting is stopped, not
+    waited for. Here it would never start: its process never prints a port (start_timeout is 60 s)."""
+    def break_it(config):
+        config["maintenance-windows:windows"][0]["cutoff"] = 5
+
+    edit_stack(project, "dev", break_it)
+    real, spawned = subprocess.Popen, []
+
+    def popen(args, **kwargs):
+        spawned.append(real([sys.executable, "-c", "import time; time.sleep(300)"], **kwargs))
+        return spawned[-1]
+
+    monkeypatch.setattr(subprocess, "Popen", popen)
+    errors = []
+
+    def attempt():
+        try:
+            planning.plan("dev", project_dir=project)
+        except Exception as exc:  # handed to the test
+            errors.append(exc)
+
+    thread = threading.Thread(target=attempt, daemon=True)
+    thread.start()
+    thread.join(30)  # half the pack's start_timeout: only stopping the pack ends the plan this soon
+    assert not thread.is_alive()
+    assert [type(e) for e in errors] == [ConfigError]
+    assert "windows[0].cutoff: 5 must be less than duration (3)" in str(errors[0])
+    assert spawned and all(p.poll() is not None for p in spawned)

@@ -496,12 +496,12 @@ def test_an_output_that_cannot_be_written_fails_before_any_work(tmp_path, capsys
 
 def test_an_output_directory_the_os_refuses_gives_its_reason(tmp_path, capsys, monkeypatch):
     """A read-only directory, as the OS reports it to a user who is not root."""
-    from mw import calendar
+    from mw import _output
 
     def refuse(**kwargs: Any) -> Any:
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(kwargs["dir"]))
 
-    monkeypatch.setattr(calendar.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(_output.tempfile, "mkstemp", refuse)
     code, out, err = run(capsys, "--stack", "dev", "--from", FROM, "--output", str(tmp_path / "c.svg"))
     assert (code, out) == (2, "")
     assert err == f"error: --output '{tmp_path / 'c.svg'}': cannot create a file in directory '{tmp_path}': " \
@@ -643,10 +643,10 @@ def test_targets_may_intersect_applies_the_wire_rule(a, b, expected):
 
 
 def test_importing_the_module_does_not_import_pulumi():
-    # The policy pack imports it with only pulumi-policy installed.
+    # Every `mw` command imports it, `mw --help` included (tests/mw/test_imports.py has the whole list).
     code = ("import sys, mw.schedule\n"
             "loaded = sorted({m.split('.')[0] for m in sys.modules} & "
-            "{'pulumi', 'pulumi_aws', 'components', 'yaml', 'matplotlib'})\n"
+            "{'pulumi', 'pulumi_aws', 'mw_components', 'mw_config', 'yaml', 'matplotlib'})\n"
             "print(loaded)")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout == "[]\n"

@@ -9,7 +9,6 @@ import queue
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -159,16 +158,15 @@ def test_analyze_stack(stub: analyzer_pb2_grpc.AnalyzerStub, info: Any, env: str
     assert any("MaintenanceWindow 'spare': the window has no task" in message for _, _, message, _ in found)
 
 
-def test_analyze_speed(stub: analyzer_pb2_grpc.AnalyzerStub, info: Any) -> None:
-    """Every rule runs on every resource the engine registers: one Analyze call must stay cheap."""
+def test_analyze_repeated(stub: analyzer_pb2_grpc.AnalyzerStub, info: Any) -> None:
+    """The same request answered the same way every time (the servicer caches per request, never across them).
+    Its speed is measured by benchmarks/bench.py, not asserted here."""
     configure(stub, info, "prod")
-    analyze(stub, TASK_TYPE, "patch", TASK)  # warm up
-    rounds = 50
-    started = time.perf_counter()
-    for _ in range(rounds):
+    for _ in range(20):
         assert diagnostics(analyze(stub, TASK_TYPE, "patch", TASK)) == []
-    per_call = (time.perf_counter() - started) / rounds
-    assert per_call < 0.25, f"{per_call * 1000:.1f} ms per Analyze call"
+    bad = variant(TASK, {"priority": -1.0})
+    assert diagnostics(analyze(stub, TASK_TYPE, "patch", bad)) != []
+    assert diagnostics(analyze(stub, TASK_TYPE, "patch", TASK)) == []
 
 
 def test_nan_and_infinity_through_grpc(stub: analyzer_pb2_grpc.AnalyzerStub, info: Any) -> None:

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from mw_policies import _iam
@@ -255,7 +256,7 @@ def test_wildcard_matching(pattern: str, text: str, action: bool, arn: bool) -> 
 _CHARS = st.sampled_from("aAb:/*?.\n")
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=examples(600), deadline=None)
 @given(pattern=st.text(_CHARS, max_size=12), text=st.text(st.sampled_from("aAb:/*?.\n"), max_size=14))
 def test_wildcard_matching_agrees_with_fnmatch(pattern: str, text: str) -> None:
     """The same answers as ``fnmatchcase`` (``*`` any run, ``?`` one character, nothing else special when the

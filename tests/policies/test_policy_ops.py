@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import pytest
-from conftest import ROOT, edit_stack
+from conftest import ROOT, edit_stack, examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mw_components.log_group import RETENTION_DAYS
@@ -686,7 +686,7 @@ _FUZZ_VALUES = st.recursive(_FUZZ_SCALARS, lambda inner: st.one_of(
     st.lists(inner, max_size=4), st.dictionaries(_FUZZ_KEYS, inner, max_size=5)), max_leaves=12)
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(500), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(base=st.sampled_from(sorted(BASES)), props=st.dictionaries(_FUZZ_KEYS, _FUZZ_VALUES, max_size=8))
 def test_random_property_sets_never_crash(base: str, props: dict[str, Any]) -> None:
     """Property sets of any shape give violations naming the resource and a fix, never exceptions."""

@@ -18,9 +18,12 @@ import test_policy_stack
 import test_policy_target
 import test_policy_task
 import test_policy_window
+from conftest import ROOT, examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mw_policies import cloudwatch, iam, overlap, s3, target, task, window
+from mw_policies._props import UNKNOWN, field_problems, report_limits
+from mw_policies._typed import DEFAULT_LEVEL, ResourceTypePolicy, StackPolicy
 from policy_cases import lab
 from policy_cases.harness import (
     ENVS,
@@ -41,6 +44,8 @@ from policy_cases.harness import (
     with_unknown,
 )
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
+
+from mw_core import limits, tokens
 
 KEBAB = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 # Config values a stack sets on purpose away from the code's (prod-safe) default: dev keeps output 30 days.
@@ -83,13 +88,66 @@ def test_rule_metadata() -> None:
         assert isinstance(policy, StackValidationPolicy) == policy.name.startswith("stack-"), policy.name
 
 
+def test_rules_are_declared_one_way() -> None:
+    """Resource rules are ResourceTypePolicy, stack rules StackPolicy, and a rule names its level only when it is not
+    the pack's default (declared once, in _typed.DEFAULT_LEVEL)."""
+    assert all(isinstance(p, (ResourceTypePolicy, StackPolicy)) for p in mw_policies.ALL_POLICIES)
+    named = [line.strip() for path in sorted((ROOT / "policies" / "mw_policies").glob("*.py"))
+             if path.name != "_typed.py" for line in path.read_text(encoding="utf-8").splitlines()
+             if "enforcement_level=" in line]
+    others = sorted(p.name for p in mw_policies.ALL_POLICIES if p.enforcement_level != DEFAULT_LEVEL)
+    assert named == ["enforcement_level=EnforcementLevel.ADVISORY,"] * len(others), others
+    assert DEFAULT_LEVEL == EnforcementLevel.MANDATORY
+
+
+_LONG = "d" * 129
+_CHECKS = ((limits.WINDOW_NAME, "name", "fix the name"), (limits.WINDOW_DESCRIPTION, "description", "fix it"))
+
+
+@pytest.mark.parametrize(("block", "prefix", "expected"), [
+    ({"name": "ok-name", "description": _LONG}, "", [("description", limits.WINDOW_DESCRIPTION, _LONG, "fix it")]),
+    ({"name": "a b"}, "task", [("task.name", limits.WINDOW_NAME, "a b", "fix the name")]),
+    ({"name": None, "description": UNKNOWN}, "", []),  # not set, or unknown: nothing to check
+    (UNKNOWN, "", []),
+    ("not a mapping", "", []),
+], ids=["too-long", "prefixed", "unset-or-unknown", "unknown-block", "not-a-mapping"])
+def test_fields_are_checked_against_their_limits_in_one_place(block: Any, prefix: str,
+                                                              expected: list[tuple[str, Any, Any, str]]) -> None:
+    problems = [f"{path}: {limits.check(limit, value)}" for path, limit, value, _ in expected]
+    assert list(field_problems(block, [(limit, field) for limit, field, _ in _CHECKS], prefix)) == problems
+    reported: list[str] = []
+    report_limits(reported.append, "Thing 'x'", block, _CHECKS, prefix)
+    assert reported == [f"Thing 'x': {problem}. Fix: {fix}" for problem, (*_, fix) in zip(problems, expected,
+                                                                                          strict=True)]
+
+
 def test_type_tokens() -> None:
     assert window.MAINTENANCE_WINDOW == "aws:ssm/maintenanceWindow:MaintenanceWindow"
     assert target.MAINTENANCE_WINDOW_TARGET == "aws:ssm/maintenanceWindowTarget:MaintenanceWindowTarget"
     assert task.MAINTENANCE_WINDOW_TASK == "aws:ssm/maintenanceWindowTask:MaintenanceWindowTask"
     assert iam.ROLE == "aws:iam/role:Role" and iam.POLICY == "aws:iam/policy:Policy"
     assert iam.ROLE_POLICY == "aws:iam/rolePolicy:RolePolicy"
-    assert iam.ROLE_POLICY_ATTACHMENT == "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+    assert tokens.ROLE_POLICY_ATTACHMENT == "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+
+
+_TOKEN = re.compile(r"""["'](?:(?:aws|maintenance-windows):[a-z0-9]+(?:/[A-Za-z0-9]+)?:[A-Z][A-Za-z0-9]*"""
+                    r"""|pulumi:(?:providers|pulumi):[A-Za-z0-9]+)["']""")
+
+
+def test_the_pack_declares_no_type_token_of_its_own() -> None:
+    """Every type token the rules name comes from mw_core.tokens (one place for every layer)."""
+    written = {f"{path.name}: {found}" for path in sorted((ROOT / "policies").rglob("*.py"))
+               for found in _TOKEN.findall(path.read_text(encoding="utf-8"))}
+    assert written == set()
+
+
+@pytest.mark.parametrize("module", [m for m in vars(mw_policies).values() if isinstance(m, type(mw_policies))],
+                         ids=lambda m: m.__name__)
+def test_every_token_constant_of_the_pack_is_cores(module: Any) -> None:
+    core = {value: name for name, value in vars(tokens).items() if isinstance(value, str)}
+    for name, value in vars(module).items():
+        if name.isupper() and isinstance(value, str) and _TOKEN.fullmatch(f'"{value}"'):
+            assert core.get(value) == name, f"{module.__name__}.{name} = {value!r} is not mw_core.tokens.{name}"
 
 
 @pytest.mark.parametrize("rule", sorted(EXPECTED_LEVELS))
@@ -209,7 +267,7 @@ _VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(st.lists(inner, max_siz
                                                          st.dictionaries(_KEYS, inner, max_size=5)), max_leaves=12)
 
 
-@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(1000), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(resource_type=st.sampled_from(sorted({t for _, t, _ in COMPLIANT})),
        props=st.dictionaries(_KEYS, _VALUES, max_size=8))
 def test_random_property_sets_never_crash(resource_type: str, props: dict[str, Any]) -> None:
@@ -219,7 +277,7 @@ def test_random_property_sets_never_crash(resource_type: str, props: dict[str, A
     assert all("Fix: " in v.message and v.rule in POLICIES for v in found)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(task_props=st.dictionaries(_KEYS, _VALUES, max_size=8), window_props=st.dictionaries(_KEYS, _VALUES,
                                                                                           max_size=6))
 def test_random_stacks_never_crash(task_props: dict[str, Any], window_props: dict[str, Any]) -> None:
@@ -241,7 +299,7 @@ _IAM_JSON = st.recursive(_IAM_SCALARS, lambda inner: st.one_of(st.lists(inner, m
                          max_leaves=20)
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(500), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(document=_IAM_JSON, resource_type=st.sampled_from([lab.ROLE_TYPE, lab.POLICY_TYPE, lab.ROLE_POLICY_TYPE]))
 def test_random_policy_documents_never_crash(document: Any, resource_type: str) -> None:
     text = json.dumps(document)

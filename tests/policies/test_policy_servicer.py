@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import ROOT, STACKS, stack_config
+from conftest import ROOT, STACKS, examples, stack_config
 from google.protobuf import empty_pb2, struct_pb2
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -34,7 +34,8 @@ from mw_engine.analyzer import analyze_request, analyze_stack_request, analyzer_
 from mw_engine.engine import ProgramRun, run_program
 
 sys.path.insert(0, str(ROOT / "policies"))
-from mw_policies import ALL_POLICIES, PACK_NAME, _servicer
+from mw_policies import ALL_POLICIES, PACK_NAME, _props, _servicer
+from mw_policies import _pulumi_policy as internals
 from mw_policies._typed import ResourceTypePolicy
 
 STOCK = pulumi_policy_module._PolicyAnalyzerServicer
@@ -186,7 +187,7 @@ _EDITS = st.lists(st.tuples(st.integers(0, 10**6), st.sampled_from(["unknown", "
                   min_size=1, max_size=3)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(pick=st.integers(0, 10**6), edits=_EDITS, env=st.sampled_from(["dev", "prod"]))
 def test_same_answers_on_random_property_edits(pick, edits, env):
     """Random edits (a value replaced, deleted or made unknown) of any resource of the prod stack."""
@@ -332,7 +333,7 @@ def test_runtime_settings_follow_the_environment(monkeypatch):
 
 
 def test_without_the_stack_tags_it_falls_back_to_pulumi_policy(monkeypatch):
-    monkeypatch.setattr(_servicer, "_STACK_TAGS", "_no_such_attribute")
+    monkeypatch.setattr(internals, "STACK_TAGS_ATTRIBUTE", "_no_such_attribute")
     calls: list[str] = []
     stock, ours = servicers(_mechanics_pack(calls))
     assert not ours._shared_work
@@ -346,10 +347,27 @@ def test_install_swaps_the_servicer_only_when_it_can(monkeypatch, capsys):
     assert _servicer.install() is True
     assert pulumi_policy_module._PolicyAnalyzerServicer is _servicer.Servicer
     monkeypatch.setattr(pulumi_policy_module, "_PolicyAnalyzerServicer", STOCK)
-    monkeypatch.setattr(_servicer, "_STOCK", None)
+    monkeypatch.setattr(internals, "STOCK_SERVICER", None)
     assert _servicer.install() is False
     assert pulumi_policy_module._PolicyAnalyzerServicer is STOCK
     assert "using it unchanged" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("patch", "why"), [
+    (("installed_version", lambda: "1.22.0"), "pulumi-policy 1.22.0 is installed"),
+    (("HELPERS", {**internals.HELPERS, "_no_such_helper": ()}), "_PolicyAnalyzerServicer._no_such_helper is missing"),
+    (("STACK_TAGS_ATTRIBUTE", "_no_such_attribute"), "no longer keeps the stack tags"),
+    (("NOT_APPLICABLE_ERROR", None), "_NotApplicableError is missing"),
+], ids=["another-version", "missing-helper", "no-stack-tags", "no-not-applicable-error"])
+def test_install_keeps_pulumi_policys_servicer_and_says_why(monkeypatch, capsys, patch, why):
+    """Whatever of pulumi-policy's internals is not as checked, the pack serves with pulumi-policy's own servicer
+    (same answers, slower), and stderr (the engine's log) says why."""
+    monkeypatch.setattr(pulumi_policy_module, "_PolicyAnalyzerServicer", STOCK)
+    monkeypatch.setattr(internals, *patch)
+    assert _servicer.install() is False
+    assert pulumi_policy_module._PolicyAnalyzerServicer is STOCK
+    err = capsys.readouterr().err
+    assert "using it unchanged (same results, slower): " in err and why in err, err
 
 
 def test_the_pack_entry_point_serves_with_it():
@@ -395,6 +413,15 @@ def test_properties_are_read_once_per_proxy():
     assert plain_props(shared) is first
     raw = {"duration": 3.0}
     assert plain_props(raw) == raw and plain_props(raw) is not plain_props(raw)
+
+
+def test_without_the_proxy_class_properties_are_read_every_time(monkeypatch):
+    """When pulumi-policy's proxy is not the one expected, nothing is kept on it: each rule reads afresh."""
+    monkeypatch.setattr(_props, "_KEPT_ON", ())
+    shared = internals.unknown_checking_proxy({"duration": 3.0, "cutoff": "3eeb2bf0-c639-47a8-9e75-3b44932eb421"})
+    first = _props.plain_props(shared)
+    assert first == {"duration": 3.0, "cutoff": _props.UNKNOWN}
+    assert _props.plain_props(shared) == first and _props.plain_props(shared) is not first
 
 
 # ------------------------------------------------------------------------------------------------ NaN, Infinity
@@ -517,7 +544,7 @@ def test_analyze_stack_with_a_non_finite_number(value):
     assert ours.AnalyzeStack(analyze_stack_request(broken), None) == clean
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(values=st.dictionaries(st.text(max_size=6), _JSON, max_size=5))
 def test_struct_conversion_is_json_formats(values):
     """Finite values convert exactly as pulumi-policy's json_format.MessageToDict does, keys in its order."""
