@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from conftest import ROOT, STACKS, stack_config
 from google.protobuf import empty_pb2
-from policy_cases.pack import PackServer, build, pack_environment
+from policy_cases.pack import PackServer, build, build_script, pack_environment
 from pulumi.runtime.proto import analyzer_pb2
 from test_pack_on_stacks import BROKEN
 
@@ -28,6 +28,8 @@ from mw_engine.analyzer import analyze_request, analyze_stack_request, analyzer_
 from mw_engine.engine import ProgramRun, config_to_pulumi, run_program
 
 pytestmark = pytest.mark.slow
+
+build_pack = build_script()
 
 PROJECT = "maintenance-windows"
 CONFIG_DIR = ROOT / "policies" / "config"
@@ -53,8 +55,8 @@ def test_the_virtualenv_holds_only_the_pinned_distributions(alone: tuple[Path, P
     listed = subprocess.run([str(python), "-m", "pip", "list", "--format=json", "--disable-pip-version-check"],
                             capture_output=True, text=True, check=True, env=pack_environment()).stdout
     installed = {d["name"].lower().replace("_", "-"): d["version"] for d in json.loads(listed)}
-    pinned = dict(line.split("==") for line in (pack / "requirements.txt").read_text().splitlines()
-                  if line and not line.startswith("#"))
+    pinned = {name: version for name, (version, _) in
+              build_pack.read_requirements((pack / "requirements.txt").read_text()).items()}
     assert {k: v for k, v in installed.items() if k != "pip"} == pinned
     # Outside the pack's directory nothing of this repository is importable: the pack's mw_core is its own copy.
     probe = "import importlib.util as u; print([u.find_spec(m) is None for m in ('mw_core', 'mw_policies', 'mw')])"

@@ -46,9 +46,9 @@ def test_core_is_copied_into_the_artifact_only() -> None:
 
 
 def test_the_requirements_pin_everything_needed_as_installed(built: Path) -> None:
-    lines = [line for line in (built / "requirements.txt").read_text().splitlines() if not line.startswith("#")]
-    pins = {Requirement(line).name: str(Requirement(line).specifier) for line in lines}
-    assert all(spec.startswith("==") and "," not in spec for spec in pins.values()), pins
+    read = build_pack.read_requirements((built / "requirements.txt").read_text())
+    pins = {Requirement(f"{name}=={version}").name: f"=={version}" for name, (version, _) in read.items()}
+    assert all(version and "," not in version for version, _ in read.values()), read
     assert all(metadata.version(name) == spec[2:] for name, spec in pins.items())
     assert {"pulumi", "pulumi-policy", "tzdata", "protobuf", "grpcio"} <= set(pins)
     assert pins["pulumi-policy"] == "==1.21.0" and pins["pulumi"] == "==3.272.0"
@@ -62,9 +62,26 @@ def test_the_requirements_pin_everything_needed_as_installed(built: Path) -> Non
 
 
 def test_the_built_pack_reaches_nothing_outside(built: Path) -> None:
-    pins = [line.split("==")[0] for line in (built / "requirements.txt").read_text().splitlines()
-            if not line.startswith("#")]
+    pins = list(build_pack.read_requirements((built / "requirements.txt").read_text()))
     assert build_pack.outside(built, pins) == []
+
+
+def test_every_pin_carries_the_hashes_of_the_lock(built: Path) -> None:
+    """pip installs the pack in hash-checking mode: every pin has every sha256 uv.lock records for it."""
+    locked = build_pack.locked_hashes()
+    read = build_pack.read_requirements((built / "requirements.txt").read_text())
+    assert read and all(hashes and hashes == locked[(name, version)] for name, (version, hashes) in read.items())
+    assert all(h.startswith("sha256:") and len(h) == 71 for _, hashes in read.values() for h in hashes)
+
+
+def test_a_version_not_in_the_lock_is_refused(tmp_path: Path) -> None:
+    lock = tmp_path / "uv.lock"
+    lock.write_text('version = 1\n[[package]]\nname = "pulumi"\nversion = "3.0.0"\n'
+                    'sdist = { url = "https://x", hash = "sha256:' + "0" * 64 + '" }\n')
+    hashes = build_pack.locked_hashes(lock)
+    assert hashes == {("pulumi", "3.0.0"): ["sha256:" + "0" * 64]}
+    with pytest.raises(build_pack.BuildError, match=r"not in uv.lock with hashes: pulumi==3.272.0; the environment"):
+        build_pack.requirements_text({"pulumi": "3.272.0"}, build_pack.PACK / "requirements.txt", hashes)
 
 
 @pytest.mark.parametrize(("source", "problem"), [

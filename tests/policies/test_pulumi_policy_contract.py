@@ -33,8 +33,8 @@ def test_the_installed_pulumi_policy_is_the_one_checked():
 
 def test_the_pins_are_the_version_checked():
     """pyproject and the pack's own requirements pin exactly the version the contract was checked against."""
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    pins = [*project["dependencies"], *project["optional-dependencies"]["dev"]]
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    pins = [*pyproject["project"]["dependencies"], *pyproject["dependency-groups"]["dev"]]
     assert f"pulumi-policy=={internals.TESTED_VERSION}" in pins
     requirements = (PACK / "requirements.txt").read_text(encoding="utf-8").split()
     assert f"pulumi-policy=={internals.TESTED_VERSION}" in requirements
