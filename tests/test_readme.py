@@ -1,22 +1,29 @@
-"""The README stays true: every rule, config key and command it must document is there, and nothing more."""
+"""The README stays a user's README, and the reference it points to stays true.
+
+README.md: at most 12 KB, its sections in the issue's order, every `mw` command named, the numbers it quotes the
+pack's, and its "Add your own stack" steps giving what it says. docs/config.md: every config key the models accept,
+and nothing more. policies/README.md: every rule of the pack (its tables are checked in tests/test_docs.py)."""
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+from collections import Counter
 
 import mw_policies
 import pytest
 from conftest import ROOT
 from pydantic import BaseModel
 
-from mw.cli import _parser
+from mw.cli import _parser, main
 from mw_config import models
 from mw_config.schema import NAMESPACE, TOP_KEYS
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 PACK_README = (ROOT / "policies" / "README.md").read_text(encoding="utf-8")
 # The config reference: its section of this file, or the whole file when it has no such section (docs/config.md).
-CONFIG_REFERENCE = ROOT / "README.md"
+CONFIG_REFERENCE = ROOT / "docs" / "config.md"
 CONFIG_SECTION = "## Config reference"
 
 
@@ -101,8 +108,8 @@ def _outside_parentheses(text: str) -> str:
 
 @pytest.mark.parametrize("rule", [p.name for p in mw_policies.ALL_POLICIES])
 def test_every_rule_is_documented(rule):
-    assert f"`{rule}`" in README
-    assert f"`{rule}`" in PACK_README
+    """In the pack's own README, which ships with it; README.md links there instead of repeating the table."""
+    assert f"| `{rule}` |" in PACK_README
 
 
 @pytest.mark.parametrize("key", TOP_KEYS)
@@ -135,3 +142,80 @@ def test_every_command_is_documented():
     commands = _parser()._subparsers._group_actions[0].choices  # argparse keeps them there
     for name in commands:
         assert f"mw {name}" in README
+
+
+# ------------------------------------------------------------------------------------------------ README.md's shape
+
+README_LIMIT = 12 * 1024
+# The issue's order (issue 15, item 3), then the index of the reference in docs/.
+SECTIONS = [
+    "What it builds: the AWS lab as stack config",
+    "Quick start",
+    "Deploy with the Pulumi CLI",
+    "Add your own stack",
+    "Use it in CI",
+    "Publish and enforce the policy pack",
+    "Reference",
+]
+
+
+def test_the_readme_is_at_most_12_kb():
+    size = len(README.encode("utf-8"))
+    assert size <= README_LIMIT, f"README.md is {size:,} bytes; reference material goes to docs/"
+
+
+def test_the_readme_sections_come_in_the_issues_order():
+    assert re.findall(r"^## (.+)$", README, re.MULTILINE) == SECTIONS
+
+
+def test_the_deploy_section_has_the_deployer_permissions_and_their_source():
+    deploy = README[README.index("\n## Deploy with the Pulumi CLI\n"):README.index("\n## Add your own stack\n")]
+    part = deploy[deploy.index("\n### Permissions the deploying identity needs\n"):]
+    assert "(docs/deploy-permissions.md)" in part
+
+
+def test_the_readme_keeps_the_lab_mapping():
+    lab = README[README.index("\n## What it builds"):README.index("\n## Quick start\n")]
+    for step in ("SSMMaintenanceWindowRole", "SSMMaintenanceWindowPassRole", "PatchTestWorkloadWebServers",
+                 "TestWebServers", "AWS-RunPatchBaseline"):
+        assert f"`{step}`" in lab
+    for key in ("serviceRole", "passRole", "windows[0]"):
+        assert f"`maintenance-windows:{key}`" in lab
+
+
+def pack_defaults() -> Counter[str]:
+    return Counter(str(p.enforcement_level.value) for p in mw_policies.ALL_POLICIES)
+
+
+@pytest.mark.parametrize("path", ["README.md", "docs/plan.md"])
+def test_the_pack_default_levels_quoted_are_the_packs(path):
+    text = " ".join((ROOT / path).read_text(encoding="utf-8").split())
+    quoted = re.findall(r"all (\d+) rules at the pack's default levels[:( ]+(\d+) mandatory, (\d+) advisory", text)
+    levels = pack_defaults()
+    assert quoted and set(quoted) == {(str(len(mw_policies.ALL_POLICIES)), str(levels["mandatory"]),
+                                       str(levels["advisory"]))}
+
+
+def test_the_rule_count_quoted_is_the_packs():
+    assert re.findall(r"policy pack with (\d+) rules", README) == [str(len(mw_policies.ALL_POLICIES))]
+
+
+def test_adding_a_stack_as_the_readme_says_gives_what_it_says(capsys, project):
+    """Copy the lab's stack: without a policy config of its own it gets the strict levels, says so and fails (1);
+    with a copy of dev.json it passes (0)."""
+    shown = re.search(r"^Policy config: none \(policies/config/staging\.json does not exist\).*$", README, re.MULTILINE)
+    assert shown, "README no longer shows what `mw plan` says about a stack without a policy config"
+    shutil.copy(project / "Pulumi.dev.yaml", project / "Pulumi.staging.yaml")
+    plan = ["plan", "--stack", "staging", "--project-dir", str(project)]
+    assert main(plan) == 1
+    out = capsys.readouterr().out
+    assert shown.group() in out.splitlines()
+    for principal in ("ec2.amazonaws.com", "sns.amazonaws.com"):
+        assert principal in README and principal in out
+    assert main([*plan, "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["policyConfig"]["path"] is None
+    shutil.copy(project / "policies" / "config" / "dev.json", project / "policies" / "config" / "staging.json")
+    assert main(plan) == 0  # as the dev stack itself
+    assert re.search(r"^Policy config: policies/config/staging\.json \(\d+ of \d+ rules set there;", capsys.readouterr().out,
+                     re.MULTILINE)
+
