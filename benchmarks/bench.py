@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import json
 import os
 import platform
@@ -543,6 +544,124 @@ class Target:
         return "not run" if self.met is None else "PASS" if self.met else "MISS"
 
 
+# ------------------------------------------------------------------------------------------------ accounts
+
+# Issue 16: the prod stack's windows in N accounts x 4 regions, planned with the pack (prod policy config).
+ACCOUNT_SIZES = (1, 10, 50)
+ACCOUNT_REGIONS = ("us-east-1", "us-west-2", "eu-west-1", "ap-southeast-2")
+ACCOUNT_REPEATS = {1: 3, 10: 3, 50: 2}
+HOME_ACCOUNT = "123456789012"
+TARGET_ACCOUNTS_S = 15.0  # 50 accounts x 4 regions, on 2 cores
+TARGET_ACCOUNTS_DEPTH = 4
+TARGET_FLAT_RATIO = 1.5  # per-account cost from 10 to 50 accounts vs from 1 to 10: "flat" within this factor
+
+
+def accounts_config(accounts: int) -> dict[str, Any]:
+    """``Pulumi.prod.yaml`` with ``accounts`` accounts (the home one first) in :data:`ACCOUNT_REGIONS` each.
+
+    The account list is issue 16's ``maintenance-windows:accounts`` (notes/issue16-contract.md): members by
+    ``id``, ``name`` and the role the deployment assumes there; the home account needs no role.
+    """
+    config = dict(yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text(encoding="utf-8"))["config"])
+    config["aws:allowedAccountIds"] = [HOME_ACCOUNT]
+    # Member accounts' service roles cannot publish to a topic under the AWS managed key alias/aws/sns (the
+    # config refuses it): a customer managed key in the home account.
+    config["maintenance-windows:notifications"] = {
+        **config.get("maintenance-windows:notifications", {}),
+        "kmsMasterKeyId": f"arn:aws:kms:us-east-1:{HOME_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"}
+    listed: list[dict[str, Any]] = [{"id": HOME_ACCOUNT, "name": "home", "regions": list(ACCOUNT_REGIONS)}]
+    for i in range(1, accounts):
+        member = f"{100000000000 + i:012d}"
+        listed.append({"id": member, "name": f"member-{i:02d}",
+                       "roleArn": f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole",
+                       "regions": list(ACCOUNT_REGIONS)})
+    config["maintenance-windows:accounts"] = listed
+    return config
+
+
+@dataclass
+class AccountFigures:
+    """``mw plan`` (with the pack) of the prod stack in ``accounts`` accounts x ``regions`` regions."""
+
+    accounts: int
+    regions: int
+    plan: PlanFigures
+    placements: int | None = None  # distinct (account, region) of the plan's AWS resources
+    windows: int | None = None
+
+
+def add_account_stacks(project: Path, sizes: Iterable[int]) -> None:
+    prod_policy = project / "policies" / "config" / "prod.json"
+    for n in sizes:
+        text = yaml.safe_dump({"config": accounts_config(n)}, sort_keys=False)
+        (project / f"Pulumi.org{n}.yaml").write_text(text, encoding="utf-8")
+        shutil.copy2(prod_policy, project / "policies" / "config" / f"org{n}.json")
+
+
+def measure_accounts(project: Path, sizes: Iterable[int], repeats: Mapping[int, int]) -> list[AccountFigures]:
+    out = []
+    for n in sizes:
+        figures = measure_plan(project, f"org{n}", None, repeats.get(n, 1))
+        found = AccountFigures(n, len(ACCOUNT_REGIONS), figures)
+        if figures.error is None:
+            _, _, result, _ = plan_once(project, f"org{n}")
+            if result is not None:
+                resources = result["resources"]
+                found.placements = len({(r.get("account"), r.get("region")) for r in resources if r.get("account")})
+                found.windows = sum(1 for r in resources if r["type"] == "aws:ssm/maintenanceWindow:MaintenanceWindow")
+        out.append(found)
+    return out
+
+
+def per_account_s(figures: list[AccountFigures]) -> list[tuple[int, int, float]]:
+    """The marginal plan time per added account between consecutive sizes: ``[(from, to, seconds)]``."""
+    done = [f for f in figures if f.plan.wall_s is not None]
+    return [(a.accounts, b.accounts, (b.plan.wall_s - a.plan.wall_s) / (b.accounts - a.accounts))
+            for a, b in itertools.pairwise(done) if b.accounts > a.accounts]
+
+
+def account_targets(figures: list[AccountFigures]) -> list[Target]:
+    by_n = {f.accounts: f for f in figures}
+    largest = by_n.get(50)
+    if largest is None:
+        text, met = "not run", None
+    elif largest.plan.wall_s is None:
+        text, met = f"failed ({largest.plan.error})", False
+    else:
+        text, met = f"{largest.plan.wall_s:.2f} s", largest.plan.wall_s < TARGET_ACCOUNTS_S
+    targets = [Target("`mw plan`, 50 accounts x 4 regions (prod windows, pack)", f"< {TARGET_ACCOUNTS_S:g} s",
+                      text, met)]
+    depths = [f.plan.depth for f in figures if f.plan.depth is not None]
+    targets.append(Target("deploy depth, accounts", f"<= {TARGET_ACCOUNTS_DEPTH}",
+                          f"max {max(depths)}" if depths else "not measured",
+                          max(depths) <= TARGET_ACCOUNTS_DEPTH if depths and len(depths) == len(figures) else
+                          (None if not figures else False)))
+    steps = per_account_s(figures)
+    if len(steps) >= 2:
+        first, last = steps[0][2], steps[-1][2]
+        flat = last <= TARGET_FLAT_RATIO * first
+        targets.append(Target("cost per account flat", f"last step <= {TARGET_FLAT_RATIO}x first",
+                              ", ".join(f"{a}->{b}: {s * 1000:.0f} ms" for a, b, s in steps), flat))
+    else:
+        targets.append(Target("cost per account flat", f"last step <= {TARGET_FLAT_RATIO}x first", "not measured",
+                              None if not figures else False))
+    return targets
+
+
+def render_accounts(figures: list[AccountFigures]) -> str:
+    lines = ["", f"Accounts (prod windows, {len(ACCOUNT_REGIONS)} regions each, with the pack, prod policy config):",
+             f"    {'accounts':>8} {'runs':>4} {'wall s':>7} {'resources':>9} {'windows':>7} {'acct x region':>13} "
+             f"{'depth':>5} {'mand':>4} {'adv':>4}  error"]
+    for f in figures:
+        p = f.plan
+        lines.append(f"    {f.accounts:>8} {p.runs:>4} {_cell(p.wall_s, '{:.2f}'):>7} {_cell(p.resources):>9} "
+                     f"{_cell(f.windows):>7} {_cell(f.placements):>13} {_cell(p.depth):>5} {_cell(p.mandatory):>4} "
+                     f"{_cell(p.advisory):>4}  {p.error or ''}")
+    for a, b, seconds in per_account_s(figures):
+        lines.append(f"    per added account, {a} -> {b}: {seconds * 1000:.0f} ms")
+    return "\n".join(lines) + "\n"
+
+
 def machine() -> dict[str, Any]:
     model = "unknown"
     try:
@@ -672,6 +791,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 1 and 10 windows, one run each (targets on larger stacks: 'not run')")
+    parser.add_argument("--accounts-only", action="store_true",
+                        help="only the accounts part (issue 16): 1, 10 and 50 accounts x 4 regions of prod's windows")
     parser.add_argument("--save", nargs="?", const=RESULTS, type=Path, metavar="PATH",
                         help=f"also write every figure as JSON (default path: {RESULTS.relative_to(ROOT)})")
     args = parser.parse_args(argv)
@@ -680,6 +801,20 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     log(f"{info['cpu']}, {info['cores']} cores, Python {info['python']}")
     from mw_config import load_stack_file
+
+    account_sizes = ACCOUNT_SIZES if not args.quick else (1, 10)
+    account_repeats = ACCOUNT_REPEATS if not args.quick else {1: 1, 10: 1}
+    if args.accounts_only:
+        with tempfile.TemporaryDirectory(prefix="mw-bench-") as tmp_name:
+            project = make_project(Path(tmp_name), ())
+            add_account_stacks(project, account_sizes)
+            plan_once(project, "dev")  # warm-up
+            accounts = measure_accounts(project, account_sizes, account_repeats)
+        sys.stdout.write(render_accounts(accounts))
+        for t in account_targets(accounts):
+            print(f"    {t.verdict:<7} {t.name}: {t.measured} (goal {t.goal})")
+        print(f"\nBenchmark took {time.perf_counter() - began:.0f} s.")
+        return 0
 
     with tempfile.TemporaryDirectory(prefix="mw-bench-") as tmp_name:
         tmp = Path(tmp_name)
@@ -708,11 +843,15 @@ def main(argv: list[str] | None = None) -> int:
         overhead, policy_run = measure_overhead(project, configs, settings)
         policy = measure_policy(project, tmp, policy_run, configs[settings.policy_windows], settings)
         overlap = measure_overlap(project, settings)
+        add_account_stacks(project, account_sizes)
+        accounts = measure_accounts(project, account_sizes, account_repeats)
     schedules = measure_schedules(settings)
 
     targets = evaluate(plans, overhead, policy, floor[0], startup, settings.policy_windows)
+    targets += account_targets(accounts)
     elapsed = time.perf_counter() - began
     sys.stdout.write(render(info, plans, overhead, policy, floor, startup, targets, settings, overlap, schedules))
+    sys.stdout.write(render_accounts(accounts))
     print(f"\nBenchmark took {elapsed:.0f} s.")
     results = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -723,6 +862,7 @@ def main(argv: list[str] | None = None) -> int:
         "policy": [asdict(p) for p in policy],
         "overlap": [asdict(o) for o in overlap],
         "schedule": [asdict(x) for x in schedules],
+        "accounts": [asdict(a) for a in accounts],
         "floor": {"import_s": floor[0], "import_rss_mib": floor[1], "pack_startup_s": startup},
         "targets": [{**asdict(t), "verdict": t.verdict} for t in targets],
     }

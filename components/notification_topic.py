@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+from mw_components import iam_policy
 from mw_components.checks import checks, each, field_problems, rule
 
 from mw_core.errors import ConfigError, Problem
@@ -86,5 +88,31 @@ class NotificationTopic(pulumi.ComponentResource):
         for index, email in enumerate(args.email_subscriptions):
             aws.sns.TopicSubscription(f"{name}-email-{index}", topic=topic.arn, protocol="email", endpoint=email,
                                       opts=child, region=args.region)
+        self.topic = topic
         self.arn = topic.arn
+        self.region = args.region
         self.register_outputs({"arn": self.arn})
+
+    def allow_publishers(self, role_arns: list[pulumi.Input[str]]) -> aws.sns.TopicPolicy | None:
+        """A topic policy letting exactly these roles (other accounts' service roles) publish, nothing wider.
+
+        The topic's own account needs no statement: its roles are allowed by their identity policies. Called once
+        the roles exist; without roles, no policy (the topic keeps SNS's default one).
+        """
+        if not role_arns:
+            return None
+        document = pulumi.Output.all(self.arn, *role_arns).apply(
+            lambda values: iam_policy.dumps(publishers_policy(values[0], sorted(set(values[1:])))))
+        return aws.sns.TopicPolicy(f"{self._name}-publishers", arn=self.arn, policy=document,
+                                   region=self.region, opts=pulumi.ResourceOptions(parent=self))
+
+
+def publishers_policy(topic_arn: str, role_arns: list[str]) -> dict[str, Any]:
+    """``sns:Publish`` on one topic for exactly ``role_arns``."""
+    return {"Version": "2012-10-17", "Statement": [{
+        "Sid": "MemberAccountServiceRolesPublish",
+        "Effect": "Allow",
+        "Principal": {"AWS": role_arns},
+        "Action": "sns:Publish",
+        "Resource": topic_arn,
+    }]}

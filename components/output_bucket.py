@@ -31,6 +31,8 @@ class OutputBucketArgs:
         Default: false (the bucket is always retained on delete).
     :param region: Default: the provider's region.
     :param tags: Default: none.
+    :param writer_accounts: other accounts whose managed nodes write Run Command output here, as
+        ``(account id, key prefix)``: each gets ``s3:PutObject`` under its own prefix only. Default: none.
     """
 
     bucket_name: str | None = field(default=None, metadata=checks(limited(S3_BUCKET_NAME)))
@@ -42,6 +44,7 @@ class OutputBucketArgs:
     protect: bool = False
     region: str | None = None
     tags: dict[str, str] | None = field(default=None, metadata=checks(lambda tags, context: tag_problems(tags)))
+    writer_accounts: tuple[tuple[str, str], ...] = ()
 
     def problems(self) -> list[Problem]:
         return field_problems(self)
@@ -59,7 +62,8 @@ class OutputBucket(pulumi.ComponentResource):
     ``BucketOwnershipControls`` (ACLs off), a ``BucketPublicAccessBlock`` (all four settings on),
     ``BucketServerSideEncryptionConfiguration`` (SSE-S3, or SSE-KMS with ``kms_key_arn``),
     ``BucketVersioning`` (enabled), ``BucketLifecycleConfiguration`` and a ``BucketPolicy`` that
-    denies any request not made over TLS. Children are named ``<name>-<purpose>``.
+    denies any request not made over TLS. Children are named ``<name>-<purpose>``. Every one of them is
+    retained on delete: ``pulumi destroy`` leaves the bucket in AWS with all of its settings.
 
     Example::
 
@@ -76,9 +80,11 @@ class OutputBucket(pulumi.ComponentResource):
         problems = args.problems()
         ConfigError.check(problems, f"output bucket {name!r}")
         super().__init__(OUTPUT_BUCKET_TYPE, name, None, opts)
-        # Every child: parented here and in the bucket's region.
-        common: dict[str, Any] = {"opts": pulumi.ResourceOptions(parent=self), "region": args.region}
-        # Logs outlive the stack: destroy removes the bucket from the stack but not from AWS.
+        # Logs outlive the stack: destroy removes the bucket from the stack but not from AWS. Its settings stay
+        # with it (retained too), so a destroyed stack does not leave the logs public, unencrypted by default,
+        # unversioned or reachable without TLS.
+        common: dict[str, Any] = {"opts": pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+                                  "region": args.region}
         kept = pulumi.ResourceOptions(parent=self, retain_on_delete=True, protect=args.protect)
         self.bucket_resource = aws.s3.Bucket(name, bucket=args.bucket_name, tags=args.tags, opts=kept,
                                             region=args.region)
@@ -107,12 +113,42 @@ class OutputBucket(pulumi.ComponentResource):
         if args.expiration_days:
             rule["expiration"] = {"days": args.expiration_days}
         aws.s3.BucketLifecycleConfiguration(f"{name}-lifecycle", bucket=bucket, rules=[rule], **common)
+        writers = args.writer_accounts
         aws.s3.BucketPolicy(f"{name}-tls-only", bucket=bucket,
-                            policy=self.bucket_resource.arn.apply(lambda arn: iam_policy.dumps(tls_only_policy(arn))),
+                            policy=self.bucket_resource.arn.apply(
+                                lambda arn: iam_policy.dumps(bucket_policy(arn, writers))),
                             **common)
         self.bucket = self.bucket_resource.id  # a bucket's ID is its name, autonamed or not
         self.arn = self.bucket_resource.arn
         self.register_outputs({"bucket": self.bucket, "arn": self.arn})
+
+
+def bucket_policy(bucket_arn: str, writers: tuple[tuple[str, str], ...] = ()) -> dict[str, Any]:
+    """TLS only, and (with ``writers``) each other account's ``s3:PutObject`` under its own key prefix.
+
+    SSM Agent uploads Run Command output with the node's own credentials: "The S3 permissions that grant the
+    ability to write the data to an S3 bucket are those of the instance profile (for EC2 instances) or IAM service
+    role (hybrid-activated machines) assigned to the instance, not those of the IAM user performing this task
+    [...] if the specified S3 bucket is in a different AWS account, make sure that the instance profile or IAM
+    service role associated with the managed node has the necessary permissions to write to that bucket"
+    (Systems Manager User Guide, "Running commands from the console",
+    https://docs.aws.amazon.com/systems-manager/latest/userguide/running-commands-console.html). So the
+    principal is the member account (``:root``, which delegates to its admins' identity policies on the nodes'
+    roles), not a role this project knows. The agent's PutObject carries no ACL (aws/amazon-ssm-agent
+    agent/s3util/s3util.go); its follow-up PutObjectAcl fails under BucketOwnerEnforced and is ignored by the
+    agent, so s3:PutObject alone, and no s3:x-amz-acl condition (it would never match).
+    """
+    document = tls_only_policy(bucket_arn)
+    partition = bucket_arn.split(":")[1] if bucket_arn.startswith("arn:") else "aws"
+    for account, prefix in writers:
+        document["Statement"].append({
+            "Sid": f"RunCommandOutputFrom{account}",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+            "Action": "s3:PutObject",
+            "Resource": f"{bucket_arn}/{prefix.strip('/')}/*",
+        })
+    return document
 
 
 def tls_only_policy(bucket_arn: str) -> dict[str, Any]:

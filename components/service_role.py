@@ -24,6 +24,7 @@ MANAGED_POLICY_NAME = "AmazonSSMMaintenanceWindowRole"
 # and region ("arn:aws:lambda:*:*:function:SSM*", "arn:aws:states:*:*:stateMachine:SSM*"; AWS Managed Policy
 # Reference, AmazonSSMMaintenanceWindowRole).
 MANAGED_PREFIX = "SSM"
+_KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]{1,128}")
 _SERVICE_PRINCIPAL = re.compile(r"[a-z0-9][a-z0-9.-]*\.amazonaws\.com(\.cn)?")
 
 
@@ -73,6 +74,13 @@ def _granted_function(function: Any, context: Context) -> list[Problem]:
     return arn_of(LAMBDA_FUNCTION)(function, context)
 
 
+def _kms_key_arn_problem(key: str) -> str | None:
+    if isinstance(key, str) and _KMS_KEY_ARN.fullmatch(key):
+        return None
+    return (f"{limits.describe_value(key)} is not a KMS key ARN (allowed: "
+            "arn:<partition>:kms:<region>:<account>:key/<id>; IAM grants name keys, not aliases)")
+
+
 @dataclass(frozen=True)
 class ServiceRoleArgs:
     """The maintenance window service role.
@@ -88,6 +96,10 @@ class ServiceRoleArgs:
         (against confused-deputy use). Default: the deploying account.
     :param notification_topic_arns: topics tasks notify; the role gets ``sns:Publish`` on them only.
         Default: none.
+    :param notification_kms_key_arns: customer managed KMS keys (key ARNs) those topics are encrypted with; the
+        role gets ``kms:GenerateDataKey`` and ``kms:Decrypt`` on exactly those keys, only through SNS in the key's
+        region (``kms:ViaService``), which a publisher to an encrypted topic needs. Default: none (the AWS
+        managed key ``alias/aws/sns`` needs no grant in its own account).
     :param lambda_function_arns: functions tasks invoke; those named ``SSM*`` (which the managed policy
         covers, and which may then be given by name) get nothing more, the others get
         ``lambda:InvokeFunction`` on exactly that function. Default: none.
@@ -107,6 +119,7 @@ class ServiceRoleArgs:
     source_account: pulumi.Input[str] | None = field(default=None, metadata=checks(rule(account_problem)))
     notification_topic_arns: tuple[pulumi.Input[str], ...] = field(default=(),
                                                               metadata=checks(each(arn_of(SNS_TOPIC))))
+    notification_kms_key_arns: tuple[str, ...] = field(default=(), metadata=checks(each(rule(_kms_key_arn_problem))))
     lambda_function_arns: tuple[pulumi.Input[str], ...] = field(default=(), metadata=checks(each(_granted_function)))
     state_machine_arns: tuple[pulumi.Input[str], ...] = field(default=(), metadata=checks(each(arn_of(STATE_MACHINE))))
     tags: Mapping[str, str] = field(default_factory=dict, metadata=checks(role_tag_problems))
@@ -166,8 +179,9 @@ class ServiceRole(pulumi.ComponentResource):
         functions = tuple(f for f in args.lambda_function_arns if not _named_ssm(f, ":function:"))
         machines = tuple(m for m in args.state_machine_arns if not _named_ssm(m, ":stateMachine:"))
         if args.notification_topic_arns or functions or machines:
+            keys = list(args.notification_kms_key_arns) if args.notification_topic_arns else []
             document = pulumi.Output.all(list(args.notification_topic_arns), list(functions), list(machines)).apply(
-                lambda lists: iam_policy.dumps(_task_access_policy(*lists)))
+                lambda lists: iam_policy.dumps(_task_access_policy(*lists, keys=keys)))
             aws.iam.RolePolicy(
                 f"{name}-task-access",
                 role=self.role.name,
@@ -192,12 +206,22 @@ def _trust_policy(services: tuple[str, ...], account: str | None) -> dict[str, A
     return {"Version": "2012-10-17", "Statement": [statement]}
 
 
-def _task_access_policy(topics: list[str], functions: list[str], machines: list[str]) -> dict[str, Any]:
+def _task_access_policy(topics: list[str], functions: list[str], machines: list[str],
+                        keys: list[str] | None = None) -> dict[str, Any]:
     """Statements for what the managed policy does not cover, each on exactly the resources named."""
     statements: list[dict[str, Any]] = []
     if topics:
         statements.append({"Sid": "PublishTaskNotifications", "Effect": "Allow", "Action": "sns:Publish",
                            "Resource": sorted(set(topics))})
+    for key in sorted(set(keys or ())):
+        # Publishers to a topic encrypted with a customer managed key need kms:GenerateDataKey and kms:Decrypt
+        # on the key (Amazon SNS Developer Guide, "Key management", sns-key-management.html). SNS calls KMS
+        # for the publisher, hence kms:ViaService. The key policy must allow the role too (always, for a role
+        # of another account).
+        region = key.split(":")[3]
+        statements.append({"Sid": f"EncryptTaskNotifications{len(statements)}", "Effect": "Allow",
+                           "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": key,
+                           "Condition": {"StringEquals": {"kms:ViaService": f"sns.{region}.amazonaws.com"}}})
     if functions:
         # A qualified invocation (version or alias) is authorised against "<function>:<qualifier>".
         resources = sorted({r for f in functions for r in (f, f"{f}:*")})

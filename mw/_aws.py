@@ -73,14 +73,19 @@ offers a next page after that is an error, never a silently cut list."""
 WAIT_NOTICE = 1.0
 """Seconds an answer may take before stderr says what is being waited for (half the timeout, when shorter)."""
 
-ACCESS_DENIED = frozenset({"AccessDeniedException", "AccessDenied", "UnauthorizedOperation"})
+# The last two: Resource Groups (`mw targets`).
+ACCESS_DENIED = frozenset({"AccessDeniedException", "AccessDenied", "UnauthorizedOperation", "ForbiddenException",
+                           "UnauthorizedException"})
 EXPIRED = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired"})
 REJECTED = frozenset({"UnrecognizedClientException", "InvalidClientTokenId", "InvalidAccessKeyId",
                       "SignatureDoesNotMatch", "InvalidSignatureException"})
-THROTTLED = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException", "SlowDown"})
+THROTTLED = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException", "SlowDown",
+                       "RequestLimitExceeded"})  # the last: EC2's
 
 # The IAM action that authorizes an API call, where its name is not ``ssm:<Operation>``.
-_ACTIONS = {"ListObjectsV2": "s3:ListBucket", "GetObject": "s3:GetObject", "HeadObject": "s3:GetObject"}
+_ACTIONS = {"ListObjectsV2": "s3:ListBucket", "GetObject": "s3:GetObject", "HeadObject": "s3:GetObject",
+            "AssumeRole": "sts:AssumeRole", "DescribeInstances": "ec2:DescribeInstances",
+            "ListGroupResources": "resource-groups:ListGroupResources"}
 # AWS names the denied action in most AccessDenied messages ("... is not authorized to perform: ssm:X on ...").
 _DENIED_ACTION = re.compile(r"not authorized to perform:? ([a-z0-9-]+:[A-Za-z0-9*]+)")
 # botocore.utils.validate_region_name, which raises InvalidRegionError when a client is made: a region must be a
@@ -127,7 +132,7 @@ class ReplyError(AwsError):
 
 
 def iam_action(operation: str) -> str:
-    """The IAM action behind an API operation of the services ``mw`` calls (SSM and S3)."""
+    """The IAM action behind an API operation of the services ``mw`` calls (SSM, S3, STS, EC2, Resource Groups)."""
     return _ACTIONS.get(operation, f"ssm:{operation}")
 
 
@@ -199,6 +204,7 @@ class Clients:
         self.waits = Waits(min(WAIT_NOTICE, timeout / 2))
         self._session: Any = None
         self._clients: dict[tuple[str, str | None], Any] = {}
+        self._roles: dict[tuple[str, int | None], Clients] = {}
 
     def client(self, service: str, region: str | None = None) -> Any:
         """A client for ``service`` in ``region`` (default: ``--region``, else the SDK's own resolution)."""
@@ -219,6 +225,19 @@ class Clients:
 
     def ssm(self, region: str | None = None) -> Any:
         return self.client("ssm", region)
+
+    def for_role(self, role_arn: str, region: str | None = None, *,
+                 duration_seconds: int | None = None, session_name: str = "") -> Clients:
+        """Clients of this run whose calls use ``role_arn``: assumed once, through STS ``AssumeRole`` in ``region``
+        (session ``session_name``, default :data:`SESSION_NAME`), with this run's credentials. The role's
+        credentials stay in memory, in the clients made with them; nothing is written to the environment or a
+        file."""
+        key = (role_arn, duration_seconds, session_name)
+        if key not in self._roles:
+            credentials = assume_role(self.client("sts", region), role_arn, duration_seconds=duration_seconds,
+                                      session_name=session_name)
+            self._roles[key] = _RoleClients(self, credentials)
+        return self._roles[key]
 
     def s3(self, region: str | None = None) -> Any:
         return self.client("s3", region)
@@ -259,6 +278,82 @@ class Clients:
             return "AWS_DEFAULT_REGION"
         section = f"profile {session.profile}" if session.profile and session.profile != "default" else "default"
         return f"{session.get_config_variable('config_file')}: [{section}] region"
+
+
+class _RoleClients(Clients):
+    """The clients of an assumed role: the run's session, timeout, attempts and notices, the role's credentials."""
+
+    def __init__(self, parent: Clients, credentials: Mapping[str, str]) -> None:
+        self.region, self.profile, self.timeout = parent.region, parent.profile, parent.timeout
+        self.attempts, self.waits = parent.attempts, parent.waits
+        self._parent, self._credentials = parent, dict(credentials)
+        self._session = None
+        self._clients = {}
+        self._roles = {}
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        key = (service, region or self.region)
+        if key not in self._clients:
+            session = self._parent._get_session()
+            if region:
+                check_region(region, "region")
+            client = session.create_client(service, region_name=key[1], **self._credentials,
+                                           config=client_config(self.timeout, self.attempts))
+            self.watch(client)
+            self._clients[key] = client
+        return self._clients[key]
+
+    def for_role(self, role_arn: str, region: str | None = None, *,
+                 duration_seconds: int | None = None, session_name: str = "") -> Clients:
+        raise AwsError(f"mw does not chain roles: {role_arn} would be assumed from an assumed role")
+
+
+# --- assuming roles ----------------------------------------------------------------------------------------
+
+
+SESSION_NAME = "mw-history"
+"""The RoleSessionName of the roles ``mw history`` assumes (``mw targets``: ``mw-targets``): CloudTrail in the member
+account shows which command it was."""
+# "User: arn:aws:sts::123456789012:assumed-role/ci/run is not authorized to perform: sts:AssumeRole on resource: ..."
+_CALLER = re.compile(r"User: (arn:\S+?) is not authorized")
+
+
+class RoleDenied(AwsError):
+    """STS refused ``AssumeRole`` (AccessDenied): names the role, the caller when AWS said who it is, and what
+    must allow it. AWS gives the same answer whichever is missing, and when the role does not exist."""
+
+    def __init__(self, role_arn: str, caller: str | None, message: str, account: str = "") -> None:
+        self.role_arn, self.caller, self.aws_message = role_arn, caller, message
+        who = caller or "the identity in use (AWS did not say which)"
+        detail = f" (AWS said: {message})" if message else ""
+        super().__init__(
+            f"cannot assume role {role_arn}{account}: access denied to {who}. Both are needed: the caller's IAM "
+            f"policy must allow sts:AssumeRole on {role_arn}, and that role's trust policy must admit the caller "
+            "(a statement allowing sts:AssumeRole to it or its account); check too that the role exists and that no "
+            f"service control policy denies it{detail}")
+
+
+def assume_role(sts: Any, role_arn: str, *, duration_seconds: int | None = None,
+                session_name: str = "") -> dict[str, str]:
+    """Credentials of ``role_arn`` from STS ``AssumeRole`` (``session_name``, default :data:`SESSION_NAME`), as
+    keyword arguments of ``create_client``. ``DurationSeconds`` is sent only when ``duration_seconds`` is given:
+    STS's default, "3600 seconds" (botocore's sts model, AssumeRole.DurationSeconds), also works when the caller is
+    itself an assumed role, which role chaining limits to an hour. AccessDenied is :class:`RoleDenied`; other
+    errors are raised as botocore raises them, for :func:`aws_errors`."""
+    params: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": session_name or SESSION_NAME}
+    if duration_seconds is not None:
+        params["DurationSeconds"] = duration_seconds
+    try:
+        reply = sts.assume_role(**params)
+    except ClientError as err:
+        if error_code(err) not in ACCESS_DENIED:
+            raise
+        message = error_message(err)
+        caller = _CALLER.search(message)
+        raise RoleDenied(role_arn, caller.group(1) if caller else None, message) from None
+    credentials = reply["Credentials"]
+    return {"aws_access_key_id": credentials["AccessKeyId"], "aws_secret_access_key": credentials["SecretAccessKey"],
+            "aws_session_token": credentials["SessionToken"]}
 
 
 # --- waiting -----------------------------------------------------------------------------------------------

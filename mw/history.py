@@ -56,7 +56,7 @@ import posixpath
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -75,6 +75,7 @@ from mw._aws import (
     Clients,
     NotFound,
     ReplyError,
+    RoleDenied,
     as_utc,
     aws_errors,
     check_region,
@@ -180,6 +181,10 @@ def register(commands: argparse._SubParsersAction, clients: ClientsFactory | Non
     parser.add_argument("--stack", default="dev",
                         help="read the windows to list from Pulumi.<stack>.yaml (default: dev; unused with --window)")
     parser.add_argument("--window", metavar="NAME|mw-ID", help="one window, by name or ID (default: the stack's)")
+    parser.add_argument("--account", metavar="NAME|ID",
+                        help="only this account of the stack's maintenance-windows:accounts, by name or 12-digit ID "
+                             "(default: every account; its roleArn is assumed through STS unless it is the deploying "
+                             "account); with --window, the account to look the window up in")
     parser.add_argument("--since", type=parse_since, metavar="WHEN",
                         help="executions started since: 30m, 12h, 7d, 2w or an ISO 8601 time (UTC by default)")
     parser.add_argument("--status", type=parse_status, metavar="STATUS",
@@ -237,11 +242,16 @@ def _now() -> datetime:
 def _history_command(factory: ClientsFactory, args: argparse.Namespace) -> int:
     since = check_since(args.since, _now()) if args.since else None
     clients = factory(args.region, args.profile, args.timeout)  # checks --region and the timeout first
-    if args.window:
-        targets: list[tuple[str, str | None]] = [(args.window, args.region)]
+    if args.window and not args.account:
+        targets = [Target(args.window, args.region)]
     else:
-        names, regions = stack_windows(args.stack, args.project_dir)
-        targets = [(name, region) for region in ([args.region] if args.region else regions) for name in names]
+        targets, accounts = stack_places(args.stack, args.project_dir)
+        if args.account:
+            account = pick_account(accounts, args.account, args.stack)
+            targets = ([Target(args.window, args.region, account.id, account.name, account.role_arn)] if args.window
+                       else [t for t in targets if t.account == account.id])
+        if args.region:  # --region replaces the stack's regions
+            targets = list(dict.fromkeys(replace(t, region=args.region) for t in targets))
     with aws_errors(clients):
         result = list_history(clients, targets, since=since, status=args.status)
     _emit(result, args.json, render_history)
@@ -299,13 +309,96 @@ def stack_windows(stack: str, project_dir: Path | None = None) -> tuple[list[str
     return list(dict.fromkeys(names)), [None]
 
 
-def list_history(clients: Clients, targets: Iterable[tuple[str, str | None]], *, since: datetime | None = None,
+@dataclass(frozen=True)
+class Target:
+    """A window to list (``ref``: a name or an ``mw-`` ID) in a region (None: the clients' default), in an account
+    (``account``, ``account_name``: None when the stack does not say), through ``role_arn`` when it is a member
+    account (None: the run's own credentials)."""
+
+    ref: str
+    region: str | None
+    account: str | None = None
+    account_name: str | None = None
+    role_arn: str | None = None
+
+
+@dataclass(frozen=True)
+class StackAccount:
+    """An account of a stack: ``maintenance-windows:accounts`` (``role_arn`` None for the deploying account),
+    or, without it, the deploying account of ``aws:allowedAccountIds`` (``name`` None)."""
+
+    id: str
+    name: str | None
+    role_arn: str | None
+
+    def describe(self) -> str:
+        return f"{self.name} ({self.id})" if self.name and self.name != self.id else self.id
+
+
+def stack_places(stack: str, project_dir: Path | None = None) -> tuple[list[Target], list[StackAccount]]:
+    """The windows of ``Pulumi.<stack>.yaml`` in every account and region the program deploys them to, and the
+    stack's accounts.
+
+    Without ``maintenance-windows:accounts``: :func:`stack_windows`, in the account of ``aws:allowedAccountIds``
+    when it names one. With it: each account's ``windows`` in each of its ``regions`` (a region left to the
+    provider is ``aws:region``), through its ``roleArn`` unless it is the deploying account; the config is then
+    validated as ``pulumi up`` would (:func:`mw_config.parse_stack`), since the accounts' defaults depend on it.
+    """
+    from mw_config import load_stack_file, namespaced, parse_stack  # imports pulumi: see stack_windows
+
+    path = find_project(project_dir) / f"Pulumi.{stack}.yaml"
+    config = load_stack_file(path)
+    if namespaced(config).get("accounts") is None:
+        names, regions = stack_windows(stack, project_dir)
+        ids = config.get("aws:allowedAccountIds")
+        home = ids[0] if isinstance(ids, list) and len(ids) == 1 and isinstance(ids[0], str) else None
+        return ([Target(name, region, home) for region in regions for name in names],
+                [StackAccount(home, None, None)] if home else [])
+    parsed = parse_stack(config, source=f"config of stack {stack!r}", stack=stack)
+    region = config.get("aws:region")
+    default = check_region(region, f"{path}: aws:region") if isinstance(region, str) and region else None
+    accounts = [StackAccount(a.id, a.name, None if a.id == parsed.home_account else a.role_arn)
+                for a in parsed.accounts]
+    targets = [Target(name, where or default, account.id, account.name, account.role_arn)
+               for account, listed in zip(accounts, parsed.accounts, strict=True)
+               for where in listed.regions for name in listed.windows]
+    if not targets:
+        raise MWError(f"{path}: no account of maintenance-windows:accounts has windows: pass --window NAME or mw-ID")
+    return targets, accounts
+
+
+def pick_account(accounts: list[StackAccount], wanted: str, stack: str) -> StackAccount:
+    """``--account``: the stack's account with that name or ID; else an :class:`MWError` listing them."""
+    for account in accounts:
+        if wanted in (account.id, account.name):
+            return account
+    if not accounts:
+        raise MWError(f"--account {wanted!r}: stack {stack!r} names no account (no maintenance-windows:accounts, "
+                      "no single aws:allowedAccountIds)")
+    listed = ", ".join(a.describe() for a in accounts)
+    raise MWError(f"--account {wanted!r} is not an account of stack {stack!r} (accounts: {listed})")
+
+
+def list_history(clients: Clients, targets: Iterable[Target], *, since: datetime | None = None,
                  status: str | None = None) -> dict[str, Any]:
-    """The executions of each window in ``targets`` (name or ID, region), newest first."""
+    """The executions of each window in ``targets``, newest first, labelled with its account and region.
+
+    Every member account's role is assumed first (once per role), so a role that cannot be assumed stops the run
+    (:class:`~mw._aws.RoleDenied`) before anything is listed.
+    """
+    targets = list(targets)
+    roles: dict[str, Clients] = {}
+    for target in targets:
+        if target.role_arn and target.role_arn not in roles:
+            try:
+                roles[target.role_arn] = clients.for_role(target.role_arn, target.region)
+            except RoleDenied as err:
+                raise RoleDenied(err.role_arn, err.caller, err.aws_message,
+                                 f" for account {target.account_name} ({target.account})") from None
     windows = []
-    for ref, region in targets:
-        ssm = clients.ssm(region)
-        for window in resolve_window(ssm, ref):
+    for target in targets:
+        ssm = (roles[target.role_arn] if target.role_arn else clients).ssm(target.region)
+        for window in resolve_window(ssm, target.ref):
             params: dict[str, Any] = {"WindowId": window["WindowId"]}
             if since is not None:
                 params["Filters"] = [{"Key": "ExecutedAfter", "Values": [_iso(since)]}]
@@ -316,8 +409,9 @@ def list_history(clients: Clients, targets: Iterable[tuple[str, str | None]], *,
             executions = [e for e in found if status is None or e.get("Status") == status]
             executions.sort(key=lambda e: as_utc(e.get("StartTime") or datetime.min.replace(tzinfo=UTC)),
                             reverse=True)
-            windows.append({"window_id": window["WindowId"], "name": window.get("Name"),
-                            "region": ssm.meta.region_name, "executions": [_execution(e) for e in executions]})
+            windows.append({"window_id": window["WindowId"], "name": window.get("Name"), "account": target.account,
+                            "account_name": target.account_name, "region": ssm.meta.region_name,
+                            "executions": [_execution(e) for e in executions]})
     return {"filters": {"since": _iso(since), "status": status}, "windows": windows}
 
 
@@ -748,7 +842,11 @@ def render_history(result: Mapping[str, Any]) -> str:
     lines = []
     for window in result["windows"]:
         count = len(window["executions"])
-        lines.append(f"{window['name'] or window['window_id']} ({window['window_id']}, {window['region']}): "
+        where = [window["window_id"], window["region"]]
+        if window["account"]:
+            named = window["account_name"] if window["account_name"] not in (None, window["account"]) else None
+            where.append(f"account {window['account']}" + (f" {named}" if named else ""))
+        lines.append(f"{window['name'] or window['window_id']} ({', '.join(where)}): "
                      f"{count} execution{'s' if count != 1 else ''}{scope}")
         if window["executions"]:
             rows = [[e["execution_id"], e["status"], _when(e["start_time"]), _when(e["end_time"]),
@@ -875,5 +973,6 @@ def _table(headers: list[str], rows: list[list[str]], indent: int = 0) -> list[s
             for row in [headers, *rows]]
 
 
-__all__ = ["STATUSES", "Progress", "Since", "command_output", "list_history", "parse_since",
-           "parse_status", "register", "resolve_window", "show_execution", "stack_windows"]
+__all__ = ["STATUSES", "Progress", "Since", "StackAccount", "Target", "command_output", "list_history",
+           "parse_since", "parse_status", "pick_account", "register", "resolve_window", "show_execution",
+           "stack_places", "stack_windows"]

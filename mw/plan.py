@@ -132,6 +132,8 @@ class Plan:
         return {
             "stack": self.stack,
             "resources": [{"urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent or None,
+                           "provider": (r.provider_urn or None) if r.account else None,
+                           "account": r.account or None, "region": r.region or None,
                            "inputs": r.inputs, "dependencies": _all_dependencies(r)} for r in resources],
             "violations": [{"policy": v.policy, "level": v.level, "urn": v.urn, "message": v.message}
                            for v in self.violations],
@@ -294,19 +296,59 @@ def _all_dependencies(r: RegisteredResource) -> list[str]:
 # ------------------------------------------------------------------------------------------------ text
 
 
-def render(result: Plan) -> str:
-    """The plan as a ``pulumi preview`` user expects to read it."""
-    resources = result.resources()
+def _groups(resources: list[RegisteredResource]) -> list[tuple[str, list[RegisteredResource]]]:
+    """The tree split by account and region: ``[(header, resources)]``, one group when there is one placement.
+
+    An AWS resource belongs to its own account and region; a component to those of its AWS descendants (it is
+    shown in each group it has some in), the stack to every group. What has none (providers, components without
+    AWS resources) comes first, under "Stack-wide". Within a group the order is the tree's.
+    """
+    where: dict[str, set[tuple[str, str]]] = {r.urn: {(r.account, r.region)} if r.account else set()
+                                              for r in resources}
     by_urn = {r.urn: r for r in resources}
-    column = [_tree_prefix(r, by_urn, resources) + _display_type(r.type) for r in resources]
+    for r in resources:
+        if r.account:
+            for ancestor in _ancestors(r, by_urn):
+                where[ancestor.urn].add((r.account, r.region))
+    placements = list(dict.fromkeys((r.account, r.region) for r in resources if r.account))
+    if len(placements) <= 1:
+        return [("", resources)]
+    placements.sort()
+    root = resources[0]
+    groups = []
+    unplaced = [r for r in resources[1:] if not where[r.urn]]
+    if unplaced:
+        groups.append(("Stack-wide (providers and components without AWS resources):", [root, *unplaced]))
+    for account, region in placements:
+        members = [r for r in resources[1:] if (account, region) in where[r.urn]]
+        groups.append((f"Account {account}, region {region}:", [root, *members]))
+    return groups
+
+
+def render(result: Plan) -> str:
+    """The plan as a ``pulumi preview`` user expects to read it; grouped by account and region when the stack
+    has more than one."""
+    resources = result.resources()
+    groups = _groups(resources)
+    shown_by_group = []
+    for _, members in groups:
+        by_urn = {r.urn: r for r in members}
+        shown_by_group.append([_tree_prefix(r, by_urn, members) + _display_type(r.type) for r in members])
     # As wide as the longest type in the tree (at least 50), so that names line up and nothing overflows.
-    width = max([50, *(len(c) + 1 for c in column)])
-    lines = [f"Previewing stack '{result.stack}' offline (engine stand-in; nothing is deployed)", "",
-             f"     {'Type':<{width}} Name"]
-    for r, shown in zip(resources, column, strict=True):
-        lines.append(f" +   {shown:<{width}} {r.name}")
-        for detail in _details(r, by_urn):
-            lines.append(f"     {_continuation(r, by_urn, resources)}    {detail}")
+    width = max([50, *(len(c) + 1 for column in shown_by_group for c in column)])
+    lines = [f"Previewing stack '{result.stack}' offline (engine stand-in; nothing is deployed)"]
+    all_by_urn = {r.urn: r for r in resources}
+    for (header, members), column in zip(groups, shown_by_group, strict=True):
+        by_urn = {r.urn: r for r in members}
+        lines.append("")
+        if header:
+            lines.append(header)
+        lines.append(f"     {'Type':<{width}} Name")
+        for r, shown in zip(members, column, strict=True):
+            lines.append(f" +   {shown:<{width}} {r.name}")
+            for detail in _details(r, all_by_urn):
+                lines.append(f"     {_continuation(r, by_urn, members)}    {detail}")
+    by_urn = all_by_urn
     lines += ["", "Resources:", f"    + {len(resources)} to create", "",
               f"Deploy depth: {result.depth} (resources in one layer are created in parallel)"]
     if result.openings:

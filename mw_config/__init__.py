@@ -6,6 +6,15 @@ pydantic models of :mod:`mw_config.models` (types, defaults and limits, once) an
 :mod:`mw_config.keypaths`. :mod:`mw_config.file_schema` is the same schema as JSON Schema, for editors.
 """
 
-from mw_config.schema import NAMESPACE, TOP_KEYS, StackConfig, load_stack_file, namespaced, parse
+from mw_config.schema import (
+    NAMESPACE,
+    TOP_KEYS,
+    Account,
+    StackConfig,
+    load_stack_file,
+    namespaced,
+    parse,
+    parse_stack,
+)
 
-__all__ = ["NAMESPACE", "TOP_KEYS", "StackConfig", "load_stack_file", "namespaced", "parse"]
+__all__ = ["NAMESPACE", "TOP_KEYS", "Account", "StackConfig", "load_stack_file", "namespaced", "parse", "parse_stack"]

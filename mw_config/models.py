@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal
@@ -80,7 +81,9 @@ from mw_config.types import (
     problems_error,
     switch,
 )
+from mw_core import arns
 from mw_core.errors import Problem
+from mw_core.limits import describe_value
 
 __all__ = ["NAMESPACE", "ConfigModel", "Stack", "StackModel", "validate"]
 
@@ -102,6 +105,16 @@ class Stack:
     log_group: bool = False
     events: tuple[str, ...] = DEFAULT_EVENTS
     notification_type: str = "Command"
+    # aws:allowedAccountIds as given (None: not set; NOT_READ: the caller did not read it, and the rules that
+    # need the deploying account are left out); its single entry is the deploying ("home") account.
+    allowed_account_ids: Any = None
+
+    @property
+    def home_account(self) -> str | None:
+        ids = self.allowed_account_ids
+        if isinstance(ids, list) and len(ids) == 1 and isinstance(ids[0], str):
+            return ids[0]
+        return None
 
 
 def stack_of(info: ValidationInfo) -> Stack:
@@ -309,6 +322,9 @@ class PassRoleModel(ConfigModel):
     """IAM users that get the policy. Default: none."""
     roles: list[str] = []
     """IAM roles that get the policy. Default: none."""
+    accounts: list[str] = []
+    """With `accounts`: the accounts (by name or id) where the policy is created and attached. Default: every
+    account of `accounts` (without `accounts`: the deploying account)."""
 
 
 class OutputBucketModel(ConfigModel):
@@ -711,6 +727,158 @@ class WindowModel(ConfigModel):
         return super().to_args(stack, allow_wildcards=stack.allow_wildcards, **values)
 
 
+# ------------------------------------------------------------------------------------------------------- accounts
+
+ACCOUNT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,49}")
+
+
+def _account_name_problem(name: str) -> str | None:
+    if ACCOUNT_NAME.fullmatch(name):
+        return None
+    return (f"{describe_value(name)} is not allowed (allowed: 1 to 50 letters, digits, _ . -, starting with a letter "
+            "or digit: it starts the names of the account's resources and its S3 key prefix)")
+
+
+class AccountModel(ConfigModel):
+    """An AWS account the stack deploys windows to, through a role it assumes there (one explicit provider per
+    account). Its resources are named <name>-<resource>, except the deploying account's, which keep their names."""
+
+    id: str
+    """The account ID, 12 digits (quote it in YAML)."""
+    name: str | None = None
+    """Label used in the names of the account's resources, its S3 key prefix and the stack output. Default: the
+    id."""
+    role_arn: str | None = None
+    """The IAM role Pulumi assumes to deploy in this account, in this account. Required unless id is the deploying
+    account (aws:allowedAccountIds), which uses the stack's own credentials."""
+    regions: list[Region] | None = None
+    """Regions of this account's windows, log groups and baselines. Default: maintenance-windows:regions, else the
+    provider's region (aws:region)."""
+    windows: list[str] | None = None
+    """Names of the stack's windows deployed in this account. Default: every window of the stack."""
+
+    @field_validator("id")
+    @classmethod
+    def _account_id(cls, value: str) -> str:
+        found = arns.account_problem(value)
+        if found:
+            raise problem(found)
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        found = _account_name_problem(value)
+        if found:
+            raise problem(found)
+        return value
+
+    @field_validator("role_arn")
+    @classmethod
+    def _role(cls, arn: str) -> str:
+        found = arn_of(IAM_ROLE)(arn, Context())
+        if found:
+            raise problems_error(found, arn)
+        return arn
+
+
+def account_problems(data: Mapping[str, Any], stack: Stack) -> list[Problem]:
+    """The rules of ``accounts`` across the stack, read from the input whatever else is wrong."""
+    raw = data.get("accounts")
+    if raw is None:
+        out = []
+        if _list(_mapping(data.get(alias(StackModel, "pass_role"))).get("accounts")):
+            out.append(Problem("pass_role.accounts", "needs `accounts`: without it the policy is in the deploying "
+                                                     "account only"))
+        return out
+    accounts = _items(raw)
+    out: list[Problem] = []
+    home = stack.home_account
+    known_home = stack.allowed_account_ids is not NOT_READ
+    if home is None and known_home:
+        out.append(Problem("accounts", f"needs aws:allowedAccountIds with exactly one account, the deploying one "
+                                       f"(got {describe_value(stack.allowed_account_ids)}): resources without a "
+                                       "role to assume are created there"))
+    ids = [a.get("id") for a in accounts]
+    names = [a.get("name", a.get("id")) if a.get("name") is not None else a.get("id") for a in accounts]
+    out += _unique_values("accounts", "id", ids)
+    out += _unique_values("accounts", "name", names)
+    window_names = [w.get("name") for w in _items(data.get("windows")) if isinstance(w.get("name"), str)]
+    members = []
+    for index, account in enumerate(accounts):
+        at = f"accounts[{index}]"
+        account_id, role = account.get("id"), account.get(alias(AccountModel, "role_arn"))
+        if (isinstance(account_id, str) and arns.ACCOUNT_ID.fullmatch(account_id) and account_id != home
+                and (known_home or role is not None)):
+            members.append(index)
+            if role is None and home is not None:
+                out.append(Problem(f"{at}.role_arn", f"required key is missing: {account_id} is not the deploying "
+                                                     f"account ({home}), so Pulumi needs a role to assume there"))
+        if isinstance(role, str) and isinstance(account_id, str) and arns.ACCOUNT_ID.fullmatch(account_id):
+            role_account = arns.account_of(role)
+            if role_account is not None and arns.ACCOUNT_ID.fullmatch(role_account) and role_account != account_id:
+                out.append(Problem(f"{at}.role_arn", f"{role!r} is in account {role_account}, not in this account "
+                                                     f"({account_id}): the role must be in the account it deploys"))
+        for position, name in enumerate(_list(account.get("windows"))):
+            if isinstance(name, str) and name not in window_names:
+                known = ", ".join(window_names) or "none"
+                out.append(Problem(f"{at}.windows[{position}]", f"{name!r} is not a window of this stack (allowed: "
+                                                                f"{known})"))
+        out += _unique(f"{at}.windows", _list(account.get("windows")), "")
+        out += _unique(f"{at}.regions", _list(account.get("regions")), "")
+    if accounts and all(account.get("windows") is not None for account in accounts):
+        listed = {n for account in accounts for n in _list(account.get("windows")) if isinstance(n, str)}
+        for index, name in enumerate(window_names):
+            if name not in listed:
+                out.append(Problem(f"windows[{index}]", f"{name!r} is in no account's windows list, so it would "
+                                                        "be deployed nowhere: add it to an account's list, or leave "
+                                                        "the list out of one account (it then takes every window)"))
+    pass_role = _mapping(data.get(alias(StackModel, "pass_role")))
+    known = [n for n in [*names, *ids] if isinstance(n, str)]
+    for position, name in enumerate(_list(pass_role.get("accounts"))):
+        if isinstance(name, str) and name not in known:
+            allowed = ", ".join(dict.fromkeys(n for n in names if isinstance(n, str))) or "none"
+            out.append(Problem(f"pass_role.accounts[{position}]", f"{name!r} names no account of `accounts` "
+                                                                  f"(allowed: {allowed}, or their ids)"))
+    if members:
+        first = f"accounts[{members[0]}]"
+        service_role = _mapping(data.get(alias(StackModel, "service_role")))
+        if service_role.get("arn") is not None:
+            out.append(Problem("service_role.arn", f"not allowed with member accounts ({first} is not the deploying "
+                                                   "account): each account gets its own created service role"))
+        topic = data.get("notifications")
+        if isinstance(topic, Mapping):
+            key = topic.get(alias(NotificationsModel, "kms_master_key_id"), DEFAULT_KMS_KEY)
+            if isinstance(key, str) and key.startswith(AWS_MANAGED_KEY_PREFIX):
+                out.append(Problem("notifications.kms_master_key_id",
+                                   f"{key!r} is an AWS managed key, whose key policy cannot let the service roles "
+                                   f"of other accounts ({first}) publish: give the ARN of a customer managed key "
+                                   "whose key policy allows them kms:GenerateDataKey* and kms:Decrypt"))
+    return out
+
+
+AWS_MANAGED_KEY_PREFIX = "alias/aws/"
+NOT_READ: Any = type("NotRead", (), {"__repr__": lambda self: "NOT_READ"})()  # aws:allowedAccountIds not read
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _unique_values(key: str, field: str, values: Sequence[Any]) -> list[Problem]:
+    out: list[Problem] = []
+    first: dict[str, int] = {}
+    for index, value in enumerate(values):
+        if not isinstance(value, str):
+            continue
+        if value in first:
+            out.append(Problem(f"{key}[{index}].{field}", f"{value!r} is already the {field} of "
+                                                          f"`{key}[{first[value]}]`"))
+        else:
+            first[value] = index
+    return out
+
+
 # --------------------------------------------------------------------------------------------------- the stack
 
 
@@ -737,8 +905,11 @@ class StackModel(ConfigModel):
     patch_baselines: list[PatchBaselineModel] = []
     """Custom patch baselines, so Operation=Install installs what you approved. Default: none."""
     regions: list[Region] = []
-    """Regions windows, log groups and baselines are created in, named <name>-<region>. Default: the provider's
-    region only."""
+    """Regions windows, log groups and baselines are created in, named <name>-<region>, except in the provider's
+    own region (aws:region), where they keep their name <name>. Default: the provider's region only."""
+    accounts: list[AccountModel] | None = None
+    """AWS accounts to deploy windows to (see docs/accounts.md); needs aws:allowedAccountIds (the deploying
+    account). Default: the deploying account only, as without this key."""
 
     @model_validator(mode="wrap")
     @classmethod
@@ -746,6 +917,8 @@ class StackModel(ConfigModel):
         if isinstance(data, Mapping):
             cls.read(data, stack_of(info))
         extra = cls.part_problems(data) if isinstance(data, Mapping) else []
+        if isinstance(data, Mapping):
+            extra += account_problems(data, stack_of(info))
         try:
             value = handler(data)
         except ValidationError as err:
@@ -825,9 +998,10 @@ def _unique(key: str, names: Sequence[Any], message: str) -> list[Problem]:
     return out
 
 
-def validate(raw: Any, stack: str = "stack") -> tuple[StackModel, Stack]:
+def validate(raw: Any, stack: str = "stack", allowed_account_ids: Any = NOT_READ) -> tuple[StackModel, Stack]:
     """``raw`` (the ``maintenance-windows:`` keys, namespace stripped) as a :class:`StackModel`, or
     ``ValidationError`` with every problem; the second value is what the stack provides to its tasks, with which
-    the parts' args (:meth:`ConfigModel.args`) were built."""
-    context = Stack(stack)
+    the parts' args (:meth:`ConfigModel.args`) were built. ``allowed_account_ids`` is ``aws:allowedAccountIds``
+    (``accounts`` needs exactly one; :data:`NOT_READ` when the caller did not read it)."""
+    context = Stack(stack, allowed_account_ids=allowed_account_ids)
     return StackModel.model_validate(raw, context=context), context

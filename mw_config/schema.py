@@ -29,10 +29,26 @@ from mw_config.keypaths import problems_of
 from mw_config.models import NAMESPACE
 from mw_core.errors import ConfigError
 
-__all__ = ["NAMESPACE", "TOP_KEYS", "StackConfig", "load_stack_file", "namespaced", "parse"]
+__all__ = ["NAMESPACE", "TOP_KEYS", "Account", "StackConfig", "load_stack_file", "namespaced", "parse", "parse_stack"]
 
 # The keys under the namespace (`maintenance-windows:windows`), as the models take them.
 TOP_KEYS = tuple(info.alias or name for name, info in models.StackModel.model_fields.items())
+
+
+@dataclass(frozen=True)
+class Account:
+    """One entry of ``maintenance-windows:accounts``, defaults resolved.
+
+    ``name`` defaults to ``id``; ``regions`` to ``maintenance-windows:regions``, else ``(None,)`` (the provider's
+    region); ``windows`` to every window of the stack, by name. ``role_arn`` is None for the deploying account
+    when not given (and is not used for it: the deploying account keeps the default provider).
+    """
+
+    id: str
+    name: str
+    role_arn: str | None
+    regions: tuple[str | None, ...]
+    windows: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -56,18 +72,34 @@ class StackConfig:
     patch_baselines: tuple[PatchBaselineArgs, ...] = ()
     regions: tuple[str, ...] = ()
     allow_wildcards: bool = False
+    accounts: tuple[Account, ...] = ()
+    home_account: str | None = None
+    pass_role_accounts: tuple[str, ...] = ()  # ids of the accounts where passRole is created (with accounts)
 
 
-def parse(raw: Mapping[str, Any], source: str = "stack config", stack: str = "stack") -> StackConfig:
+def parse_stack(config: Mapping[str, Any], source: str = "stack config", stack: str = "stack") -> StackConfig:
+    """:func:`parse` of a whole ``config:`` mapping (every namespace, as :func:`load_stack_file` returns it):
+    ``aws:allowedAccountIds`` is read too, as ``accounts`` needs it."""
+    allowed = _decoded(config.get("aws:allowedAccountIds"))
+    return parse(namespaced(config), source=source, stack=stack, allowed_account_ids=allowed)
+
+
+def parse(raw: Mapping[str, Any], source: str = "stack config", stack: str = "stack",
+          allowed_account_ids: Any = models.NOT_READ) -> StackConfig:
     """Validate the ``maintenance-windows:`` keys (namespace already stripped) into a :class:`StackConfig`.
 
     ``allowWildcards`` (default false) is an explicit opt-in: ARNs the program turns into grants (a task's
     ``functionArn``, ``stateMachineArn`` and ``notifications.topicArn``) may then hold wildcards, and how far
     they reach is left to the policy pack, whose ``iam-resource-scope`` rule is mandatory in prod. Role ARNs
     never take a wildcard: Systems Manager assumes, and administrators pass, exactly one role.
+
+    ``allowed_account_ids`` is ``aws:allowedAccountIds`` (a list, or None when not set): with ``accounts``, its
+    single entry is the deploying account, ``home_account``. Left out, it is not known (``home_account`` None):
+    the rules that need it (exactly one entry; a roleArn for every other account) are not checked, so give it
+    wherever the whole config is at hand (:func:`parse_stack` does; so does the program).
     """
     try:
-        model, provided = models.validate(raw, stack)
+        model, provided = models.validate(raw, stack, allowed_account_ids)
     except ValidationError as err:
         raise ConfigError(problems_of(err), source) from None
 
@@ -85,7 +117,24 @@ def parse(raw: Mapping[str, Any], source: str = "stack config", stack: str = "st
         patch_baselines=tuple(args(b) for b in model.patch_baselines),
         regions=tuple(model.regions),
         allow_wildcards=model.allow_wildcards,
+        accounts=_accounts(model),
+        home_account=provided.home_account,
+        pass_role_accounts=_pass_role_accounts(model),
     )
+
+
+def _accounts(model: models.StackModel) -> tuple[Account, ...]:
+    every = tuple(w.name for w in model.windows)
+    default_regions: tuple[str | None, ...] = tuple(model.regions) or (None,)
+    return tuple(Account(id=a.id, name=a.name or a.id, role_arn=a.role_arn,
+                         regions=tuple(a.regions) if a.regions else default_regions,
+                         windows=tuple(a.windows) if a.windows is not None else every)
+                 for a in model.accounts or ())
+
+
+def _pass_role_accounts(model: models.StackModel) -> tuple[str, ...]:
+    chosen = set(model.pass_role.accounts)
+    return tuple(a.id for a in model.accounts or () if not chosen or a.id in chosen or (a.name or a.id) in chosen)
 
 
 def namespaced(config: Mapping[str, Any]) -> dict[str, Any]:

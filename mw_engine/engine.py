@@ -57,12 +57,14 @@ from mw_engine import _pulumi
 
 __all__ = [
     "UNKNOWN_ID",
+    "AliasSpec",
     "ProgramRun",
     "RegisteredResource",
     "config_to_pulumi",
     "deploy_depth",
     "layers",
     "partition_of",
+    "previous_urns",
     "run_program",
 ]
 
@@ -74,6 +76,23 @@ DEFAULT_REGION = "us-east-1"
 _ENV_CONFIG = re.compile(r"^PULUMI_CONFIG(_.*)?$")
 # Serializes runs: they change process-wide state (cwd, sys.path, sys.modules, environment).
 _RUN_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True, slots=True)
+class AliasSpec:
+    """One alias as the program sent it: a full ``urn``, or a spec whose empty fields mean "as the resource".
+
+    ``parent`` is the alias's parent URN; ``no_parent`` says the alias has none (``Alias(parent=None)``: the root
+    stack). Neither: the resource's own parent.
+    """
+
+    urn: str = ""
+    name: str = ""
+    type: str = ""
+    stack: str = ""
+    project: str = ""
+    parent: str = ""
+    no_parent: bool = False
 
 
 @dataclass(slots=True, eq=False)
@@ -104,10 +123,17 @@ class RegisteredResource:
     ignore_changes: list[str] = field(default_factory=list)
     replace_on_changes: list[str] = field(default_factory=list)
     additional_secret_outputs: list[str] = field(default_factory=list)
+    # The aliases the program gave, as URNs: given as URNs, or resolved from an alias spec the way the engine's
+    # ``collapseAliasToUrn`` does before any state is consulted (see :func:`previous_urns` for the rest).
     aliases: list[str] = field(default_factory=list)
+    alias_specs: list[AliasSpec] = field(default_factory=list)
     custom_timeouts: dict[str, str] = field(default_factory=dict)
     deleted_with: str = ""
     version: str = ""
+    # Where an AWS resource lives (custom ``aws:*`` resources only; ``""`` for the stack, components and
+    # providers): the account of its provider and its own ``region`` input, else its provider's region.
+    account: str = ""
+    region: str = ""
 
     @property
     def provider_urn(self) -> str:
@@ -143,6 +169,10 @@ class ProgramRun:
     def provider_of(self, resource: RegisteredResource) -> RegisteredResource | None:
         """The provider resource a custom resource is managed by, if it was recorded."""
         return self.providers.get(resource.provider_urn) if resource.provider else None
+
+    def placements(self) -> list[tuple[str, str]]:
+        """Every ``(account, region)`` the AWS resources of the run live in, in order of first appearance."""
+        return list(dict.fromkeys((r.account, r.region) for r in self.resources if r.account))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -288,6 +318,9 @@ _KINDS: dict[str, _Kind] = {
     tokens.BUCKET_LIFECYCLE: _Kind(None, 0, _BUCKET_CONFIG),
     tokens.TOPIC: _Kind("name", 80, {
         "arn": "arn:{partition}:sns:{region}:{account}:{name}", "id": "{arn}"}, fifo="fifoTopic"),
+    # pulumi-aws sns/topic_policy.py: "import SNS Topic Policy using the topic ARN"; `owner`: "The AWS Account ID
+    # of the SNS topic owner".
+    tokens.TOPIC_POLICY: _Kind(None, 0, {"id": "{arn}", "owner": "{account}"}),
     tokens.TOPIC_SUBSCRIPTION: _Kind(None, 0, {
         "arn": "{topic}:{uuid}", "id": "{arn}", "ownerId": "{account}"}),
     tokens.LOG_GROUP: _Kind("name", 255, {
@@ -387,16 +420,18 @@ class _AwsMocks:
             generated += ".fifo"
         return {kind.name: generated}
 
-    def invent(self, urn: str, token: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    def invent(self, urn: str, token: str, name: str, inputs: Mapping[str, Any], *,
+               account: str = "", region: str = "") -> dict[str, Any]:
         """The outputs AWS would assign a created resource (``id`` always; ``arn`` and others per type).
 
         ``inputs`` are the checked inputs (see :meth:`check`). The physical name is the name input, else a name
         generated from its ``<name>Prefix`` input (Terraform's ``id.PrefixedUniqueId``: the prefix, 18 digits
-        and 8 hex), else the logical name.
+        and 8 hex), else the logical name. ``account`` and ``region`` are the resource's provider's (default:
+        the stack's); the resource's own ``region`` input wins over the provider's region.
         """
         kind = _KINDS.get(token, _OTHER)
-        region = inputs.get("region")
-        region = region if isinstance(region, str) and region else self.region
+        own = inputs.get("region")
+        region = own if isinstance(own, str) and own else region or self.region
         partition = self.partition if region == self.region else partition_of(region)[0]
         physical = inputs.get(kind.name) if kind.name else None
         out: dict[str, Any] = {}
@@ -407,43 +442,48 @@ class _AwsMocks:
                 out[kind.name] = physical
             else:
                 physical = name
-        values = _Values(urn, token, inputs, {"partition": partition, "region": region, "account": self.account,
-                                              "name": physical})
+        values = _Values(urn, token, inputs, {"partition": partition, "region": region,
+                                              "account": account or self.account, "name": physical})
         for key, template in kind.outputs.items():
             values[key] = out[key] = template.format_map(values)
         return out
 
-    def new_resource(self, urn: str, token: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict]:
+    def new_resource(self, urn: str, token: str, name: str, inputs: dict[str, Any], *,
+                     account: str = "", region: str = "") -> tuple[str, dict]:
         """``(id, outputs)`` of a created resource: its inputs plus what AWS assigns (inputs win, except ``id``)."""
-        invented = self.invent(urn, token, name, inputs)
+        invented = self.invent(urn, token, name, inputs, account=account, region=region)
         outputs = dict(inputs)
         for key, value in invented.items():
             if key == "id" or key not in inputs:
                 outputs[key] = value
         return invented["id"], outputs
 
-    def call(self, token: str) -> dict[str, Any]:
+    def call(self, token: str, *, account: str = "", region: str = "") -> dict[str, Any]:
+        """Answer an invoke; ``account`` and ``region`` are those of the invoke's provider (default: the stack's)."""
+        account = account or self.account
+        region = region or self.region
+        partition, dns_suffix = (self.partition, self.dns_suffix) if region == self.region else partition_of(region)
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {
-                "accountId": self.account,
-                "arn": f"arn:{self.partition}:iam::{self.account}:user/mw-plan",
+                "accountId": account,
+                "arn": f"arn:{partition}:iam::{account}:user/mw-plan",
                 "userId": "AIDAMWPLANOFFLINE0000",
-                "id": self.account,
+                "id": account,
             }
         if token == "aws:index/getPartition:getPartition":
             return {
-                "partition": self.partition,
-                "dnsSuffix": self.dns_suffix,
-                "reverseDnsPrefix": ".".join(reversed(self.dns_suffix.split("."))),
-                "id": self.partition,
+                "partition": partition,
+                "dnsSuffix": dns_suffix,
+                "reverseDnsPrefix": ".".join(reversed(dns_suffix.split("."))),
+                "id": partition,
             }
         if token == "aws:index/getRegion:getRegion":
             return {
-                "name": self.region,
-                "region": self.region,
-                "id": self.region,
-                "endpoint": f"ec2.{self.region}.{self.dns_suffix}",
-                "description": self.region,
+                "name": region,
+                "region": region,
+                "id": region,
+                "endpoint": f"ec2.{region}.{dns_suffix}",
+                "description": region,
             }
         return {}
 
@@ -487,6 +527,100 @@ def _struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
     return s
 
 
+def _json_list(value: Any) -> list[Any]:
+    """A list input of a provider: pulumi-aws JSON-encodes them (``to_json``), config gives JSON text too."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return [value]
+    return list(value) if isinstance(value, list) else []
+
+
+def _make_urn(stack: str, project: str, parent: str, type_: str, name: str) -> str:
+    # The stand-in's URNs, as pulumi's mock monitor makes them (MockMonitor.make_urn): the parent's own type is
+    # the only one in front of the resource's, and resources of the program are parented to the root stack.
+    if parent:
+        type_ = parent.split("::")[2].split("$")[-1] + "$" + type_
+    return "urn:pulumi:" + "::".join([stack, project, type_, name])
+
+
+def _urn_name(urn: str) -> str:
+    return urn.split("::", 3)[3] if urn.count("::") >= 3 else ""
+
+
+def _urn_type(urn: str) -> str:
+    return urn.split("::")[2].split("$")[-1] if urn.count("::") >= 3 else ""
+
+
+def _alias_spec(alias: Any) -> AliasSpec:
+    if alias.WhichOneof("alias") == "urn":
+        return AliasSpec(urn=alias.urn)
+    spec = alias.spec
+    which = spec.WhichOneof("parent")
+    return AliasSpec(name=spec.name, type=spec.type, stack=spec.stack, project=spec.project,
+                     parent=spec.parentUrn if which == "parentUrn" else "", no_parent=which == "noParent")
+
+
+def _collapse_alias(spec: AliasSpec, type_: str, name: str, parent: str, stack: str, project: str,
+                    root: str, matched: Mapping[str, str]) -> str:
+    """An alias as a URN: pulumi ``step_generator.go`` ``collapseAliasToUrn``. ``matched`` maps URNs of this
+    run's resources to the old URN they were found under through an alias (the engine's ``sg.aliases``); no
+    parent means the root stack, which in the stand-in's URNs is the parent of the program's resources."""
+    if spec.urn:
+        return spec.urn
+    alias_parent = spec.parent or parent
+    if spec.parent:
+        alias_parent = matched.get(spec.parent, spec.parent)
+    if spec.no_parent:
+        alias_parent = root
+    return _make_urn(spec.stack or stack, spec.project or project, alias_parent, spec.type or type_,
+                     spec.name or name)
+
+
+def _inherited_child_alias(type_: str, name: str, parent_name: str, parent_alias: str) -> str:
+    """pulumi ``step_generator.go`` ``inheritedChildAlias``: a child whose name starts with its parent's name
+    is looked for under the parent's old name with the same suffix, and under the parent's old URN."""
+    alias_name = name
+    if name.startswith(parent_name):
+        alias_name = _urn_name(parent_alias) + name[len(parent_name):]
+    stack, project = parent_alias.split("::")[0].removeprefix("urn:pulumi:"), parent_alias.split("::")[1]
+    return _make_urn(stack, project, parent_alias, type_, alias_name)
+
+
+def previous_urns(run: ProgramRun, old_urns: Iterable[str]) -> dict[str, str | None]:
+    """Which resource of a previous deployment each resource of ``run`` would be, as ``pulumi up`` decides.
+
+    ``old_urns`` are the URNs in the previous state (for example the ``resources`` of an earlier run). For each
+    of the program's resources, in registration order: its own URN when that is in the old state, else the
+    first of its aliases that is, else None (a create). As in pulumi's step generator (``generateSteps``,
+    ``generateAliases``), a resource found through an alias passes that alias on to its children: a child is
+    also looked for under the old parent, with the parent's old name in place of its new one when the child's
+    name starts with the parent's (``inheritedChildAlias``). A resource found this way is updated in place,
+    not replaced, unless its inputs force a replacement; the provider is not part of the URN.
+    """
+    olds = set(old_urns)
+    matched: dict[str, str] = {}
+    out: dict[str, str | None] = {}
+    by_urn = {r.urn: r for r in run.resources}
+    for r in run.resources:
+        candidates = [r.urn]
+        given = [_collapse_alias(s, r.type, r.name, r.parent, run.stack_name, run.project, run.stack_urn, matched)
+                 for s in r.alias_specs]
+        candidates += given
+        parent_alias = matched.get(r.parent)
+        if parent_alias is not None:
+            parent_name = by_urn[r.parent].name if r.parent in by_urn else _urn_name(r.parent)
+            candidates.append(_inherited_child_alias(r.type, r.name, parent_name, parent_alias))
+            candidates += [_inherited_child_alias(_urn_type(u), _urn_name(u), parent_name, parent_alias)
+                           for u in given]
+        found = next((c for c in candidates if c in olds), None)
+        out[r.urn] = found
+        if found is not None and found != r.urn:
+            matched[r.urn] = found
+    return out
+
+
 def _default_provider_name(version: str) -> str:
     return "default_" + re.sub(r"[.\-+]", "_", version) if version else "default"
 
@@ -526,6 +660,7 @@ class RecordingMonitor(_pulumi.MockMonitor):
         self.engine_order: list[RegisteredResource] = []
         self.by_urn: dict[str, RegisteredResource] = {}
         self.providers: dict[str, RegisteredResource] = {}
+        self.placements: dict[str, tuple[str, str]] = {}
         self.stack: RegisteredResource | None = None
         self.registered_outputs: dict[str, struct_pb2.Struct] = {}
 
@@ -551,6 +686,30 @@ class RecordingMonitor(_pulumi.MockMonitor):
         self.engine_order.append(provider)
         return provider
 
+    def _placement(self, provider_urn: str) -> tuple[str, str]:
+        """``(account, region)`` of the AWS resources a provider manages (call under the lock).
+
+        The account: the provider's ``allowedAccountIds[0]`` (it refuses any other), else the account of the role
+        it assumes first (``assumeRoles[0].roleArn``), else the stack's account. The region: the provider's
+        ``region``, else ``aws:region``. pulumi-aws sends list inputs of a provider as JSON strings.
+        """
+        found = self.placements.get(provider_urn)
+        if found is not None:
+            return found
+        provider = self.providers.get(provider_urn)
+        inputs = provider.inputs if provider is not None else {}
+        account = next((a for a in _json_list(inputs.get("allowedAccountIds"))
+                        if isinstance(a, str) and arns.ACCOUNT_ID.fullmatch(a)), "")
+        if not account:
+            roles = _json_list(inputs.get("assumeRoles"))
+            role_arn = roles[0].get("roleArn") if roles and isinstance(roles[0], Mapping) else None
+            of_role = arns.account_of(role_arn) if isinstance(role_arn, str) else None
+            account = of_role if of_role and arns.ACCOUNT_ID.fullmatch(of_role) else ""
+        region = inputs.get("region")
+        found = (account or self.aws.account, region if isinstance(region, str) and region else self.aws.region)
+        self.placements[provider_urn] = found
+        return found
+
     def RegisterResource(self, request):  # type: ignore[no-untyped-def]
         urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == tokens.STACK:
@@ -571,11 +730,29 @@ class RecordingMonitor(_pulumi.MockMonitor):
                 raise MWError(f"duplicate resource URN {urn}: two resources of type {token} are named "
                               f"{request.name!r} under the same parent type")
         custom = bool(request.custom)
+        is_provider = token.startswith(tokens.PROVIDER_PREFIX)
         inputs = _wire_to_plain(request.object)
         properties = request.object
         obj: struct_pb2.Struct | None = None
         rid, state = "", {}
-        if custom:
+        provider_ref = request.provider
+        account = region = ""
+        if custom and not is_provider:
+            with self.lock:
+                if not provider_ref:
+                    default = self._default_provider(token, request.version)
+                    provider_ref = f"{default.urn}::{default.id}"
+                if token.startswith("aws:"):
+                    account, region = self._placement(provider_ref.rsplit("::", 1)[0])
+            own_region = inputs.get("region")
+            if account and isinstance(own_region, str) and own_region:
+                region = own_region
+        if is_provider:
+            # A provider has no physical resource: its state is its config, its ID unknown until `up` creates it.
+            rid = UNKNOWN_ID if self.preview else _uuid_from(urn)
+            state = dict(inputs)
+            obj = properties
+        elif custom:
             # The provider's Check: what it adds (auto-names) is in the inputs analyzers see.
             added = self.aws.check(urn, token, request.name, inputs)
             if added:
@@ -583,7 +760,7 @@ class RecordingMonitor(_pulumi.MockMonitor):
                 properties = struct_pb2.Struct()
                 properties.CopyFrom(request.object)
                 properties.update(added)
-            rid, state = self.aws.new_resource(urn, token, request.name, inputs)
+            rid, state = self.aws.new_resource(urn, token, request.name, inputs, account=account, region=region)
             # Outputs = the checked inputs in wire form (secrets stay secret) plus what AWS assigns.
             obj = struct_pb2.Struct()
             obj.CopyFrom(properties)
@@ -591,16 +768,14 @@ class RecordingMonitor(_pulumi.MockMonitor):
                 if key == "id" or key not in obj.fields:
                     obj[key] = value
 
+        alias_specs = [*(AliasSpec(urn=u) for u in request.aliasURNs),
+                       *(_alias_spec(a) for a in request.aliases)]
         with self.lock:
             parent = self.by_urn.get(request.parent)
             protect = (request.protect if request.HasField("protect")
                        else bool(parent and parent.protect))
             retain = (request.retainOnDelete if request.HasField("retainOnDelete")
                       else bool(parent and parent.retain_on_delete))
-            provider_ref = request.provider
-            if custom and not provider_ref and not token.startswith(tokens.PROVIDER_PREFIX):
-                default = self._default_provider(token, request.version)
-                provider_ref = f"{default.urn}::{default.id}"
             timeouts: dict[str, str] = {}
             if request.HasField("customTimeouts"):
                 ct = request.customTimeouts
@@ -629,10 +804,16 @@ class RecordingMonitor(_pulumi.MockMonitor):
                 ignore_changes=list(request.ignoreChanges),
                 replace_on_changes=list(request.replaceOnChanges),
                 additional_secret_outputs=list(request.additionalSecretOutputs),
-                aliases=list(request.aliasURNs),
+                aliases=list(dict.fromkeys(
+                    _collapse_alias(spec, request.type, request.name, request.parent, self.stack_name,
+                                    self.project, self.stack.urn if self.stack else "", {})
+                    for spec in alias_specs)),
+                alias_specs=alias_specs,
                 custom_timeouts=timeouts,
                 deleted_with=request.deletedWith or (parent.deleted_with if parent else ""),
                 version=request.version,
+                account=account,
+                region=region,
             )
             self.recorded.append(res)
             self.engine_order.append(res)
@@ -653,7 +834,11 @@ class RecordingMonitor(_pulumi.MockMonitor):
                 raise Exception(f"unknown resource {args.get('urn')}")
             ret = {"urn": reg.urn, "id": reg.id, "state": reg.state}
         else:
-            ret = self.aws.call(request.tok)
+            account = region = ""
+            if request.provider:
+                with self.lock:
+                    account, region = self._placement(request.provider.rsplit("::", 1)[0])
+            ret = self.aws.call(request.tok, account=account, region=region)
         return resource_pb2.ResourceInvokeResponse(**{"return": _struct(ret)})
 
     def ReadResource(self, request):  # type: ignore[no-untyped-def]

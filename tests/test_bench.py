@@ -75,6 +75,7 @@ def measured(monkeypatch, tmp_path):
     monkeypatch.setattr(bench, "measure_overhead", lambda project, configs, settings: (overhead(1, 10), None))
     monkeypatch.setattr(bench, "measure_policy", lambda project, tmp, run, config, settings: policy(77))
     monkeypatch.setattr(bench, "measure_overlap", lambda project, settings: [bench.OverlapFigures(20, 1, 85, 0.2, 12, 1)])
+    monkeypatch.setattr(bench, "add_account_stacks", lambda project, sizes: None)
     monkeypatch.setattr(bench, "measure_schedules", lambda settings: [
         bench.ScheduleFigures("cron(0 0 30 2 ? *)", "count=1", 3.5, 1)])
     return results
@@ -115,3 +116,38 @@ def test_the_overlap_stacks_are_valid_configs_in_the_groups_asked():
     assert len(parsed.windows) == 8
     apps = [w["targets"][0]["tags"]["App"] for w in config["maintenance-windows:windows"]]
     assert sorted(set(apps)) == ["app-0", "app-1"]
+
+
+def accounts(*walls: float | None, depth: int = 4) -> list[bench.AccountFigures]:
+    return [bench.AccountFigures(n, 4, bench.PlanFigures(f"org{n}", None, runs=1, wall_s=wall, depth=depth,
+                                                         error=None if wall else "exit 2: boom"))
+            for n, wall in zip(bench.ACCOUNT_SIZES, walls, strict=False)]
+
+
+@pytest.mark.parametrize(("figures", "expected"), [
+    # 1 -> 10: 100 ms per account, 10 -> 50: 100 ms: flat, 50 accounts in 6 s
+    (accounts(1.0, 1.9, 5.9), {"`mw plan`, 50 accounts x 4 regions (prod windows, pack)": "PASS",
+                               "deploy depth, accounts": "PASS", "cost per account flat": "PASS"}),
+    # 10 -> 50 costs 3x as much per account as 1 -> 10, and 50 accounts take 25 s
+    (accounts(1.0, 1.9, 12.7 + 12.0, depth=5), {"`mw plan`, 50 accounts x 4 regions (prod windows, pack)": "MISS",
+                                                "deploy depth, accounts": "MISS", "cost per account flat": "MISS"}),
+    # the 50-account plan failed: its target is missed, the flatness cannot be told
+    (accounts(1.0, 1.9, None), {"`mw plan`, 50 accounts x 4 regions (prod windows, pack)": "MISS",
+                                "deploy depth, accounts": "PASS", "cost per account flat": "MISS"}),
+    # --quick: 1 and 10 accounts only
+    (accounts(1.0, 1.9), {"`mw plan`, 50 accounts x 4 regions (prod windows, pack)": "not run",
+                          "deploy depth, accounts": "PASS", "cost per account flat": "MISS"}),
+])
+def test_account_targets(figures, expected):
+    assert verdicts(bench.account_targets(figures)) == expected
+
+
+def test_accounts_config_lists_the_home_account_then_members_with_roles():
+    config = bench.accounts_config(3)
+    listed = config["maintenance-windows:accounts"]
+    assert [a["id"] for a in listed] == [bench.HOME_ACCOUNT, "100000000001", "100000000002"]
+    assert "roleArn" not in listed[0]
+    assert listed[2]["roleArn"] == "arn:aws:iam::100000000002:role/OrganizationAccountAccessRole"
+    assert all(a["regions"] == list(bench.ACCOUNT_REGIONS) for a in listed)
+    assert config["aws:allowedAccountIds"] == [bench.HOME_ACCOUNT]
+    assert config["maintenance-windows:windows"] == bench.accounts_config(1)["maintenance-windows:windows"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from . import aws, cloudwatch, iam, overlap, patch, reach, s3, sns, stack, target, task, window
+from . import accounts, aws, cloudwatch, iam, overlap, patch, reach, s3, sns, stack, target, task, window
 
 PACK_NAME = "maintenance-windows"
 
@@ -27,6 +27,7 @@ ALL_POLICIES: list[Policy] = [
     *stack.POLICIES,
     *s3.STACK_POLICIES,
     *overlap.POLICIES,
+    *accounts.POLICIES,
 ]
 
 __all__ = ["ALL_POLICIES", "PACK_NAME"]

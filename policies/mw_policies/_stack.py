@@ -28,7 +28,7 @@ from mw_core.tokens import (
 )
 
 from . import _iam
-from ._account import provider_pin
+from ._account import StackAccounts, provider_pin, stack_accounts
 from ._props import UNKNOWN, get, plain_props
 from .iam import documents, is_service_role
 
@@ -80,6 +80,10 @@ class Stack:
                 if r.parent is not None:
                     self._children.setdefault(r.parent.urn, []).append(r)
         return self._children.get(parent.urn, [])
+
+    def accounts(self) -> StackAccounts:
+        """The stack's accounts and each provider's pin: every provider read once per stack."""
+        return self.memo(("accounts",), lambda: stack_accounts(self.resources))
 
     def memo(self, key: Hashable, compute: Callable[[], _T]) -> _T:
         """``compute()``, once per ``key`` for this stack: what rules derive per role or per type."""

@@ -5,7 +5,7 @@ from now in UTC over the next ``days``; which targets may select the same instan
 :func:`mw_core.targets.conditions_may_intersect`, on each target read once by
 :func:`~mw_core.targets.target_conditions`. A window's targets are its registered window targets plus the
 ``InstanceIds`` its tasks name directly. Disabled windows never open, and windows in different regions cannot
-share an instance.
+share an instance, nor can windows in different accounts (each window's account is its provider's, issue 16).
 
 How the work stays bounded whatever the schedules (issue 12, item 11: two ``rate(5 minutes)`` windows of 24
 hours made 15 million pairs of openings and 2.1 GB; 40 such windows never finished):
@@ -93,6 +93,8 @@ class _Window:
     # The union of the openings read, as disjoint [opens, closes) periods in POSIX seconds, in time order.
     periods: list[list[float]] = field(default_factory=list)
     read: int = 0  # openings read
+    # The account(s) its provider deploys into (None: not known).
+    accounts: frozenset[str] | None = None
 
     def openings(self, start: datetime, horizon: datetime) -> Iterator[Opening]:
         """The openings after ``start`` that open before ``horizon``, in time order, computed as they are asked for;
@@ -205,7 +207,9 @@ def _window(stack: Stack, resource: PolicyResource) -> _Window | None:
               "scheduleOffset": whole(p.get("scheduleOffset")),
               **{key: p.get(key) if isinstance(p.get(key), str) else None
                  for key in ("scheduleTimezone", "startDate", "endDate")}}
-    return _Window(resource, region, timing)
+    window = _Window(resource, region, timing)
+    window.accounts = stack.accounts().of(resource)
+    return window
 
 
 def _collect(stack: Stack, targets: _Targets) -> list[_Window]:
@@ -279,7 +283,10 @@ def _read_openings(windows: list[_Window], start: datetime, horizon: datetime) -
 
 
 def _apart_by_region(first: _Window, second: _Window) -> bool:
-    """Windows in different regions cannot share an instance."""
+    """Windows in different regions, or in different accounts (a managed node is registered in one account and
+    region), cannot share an instance."""
+    if first.accounts is not None and second.accounts is not None and first.accounts.isdisjoint(second.accounts):
+        return True
     return first.region is not None and second.region is not None and first.region != second.region
 
 

@@ -8,8 +8,10 @@
   reports a problem: ``*``, a wildcard in the partition, region or account, or in the resource's own name.
 * ``iam-cross-account``: no AWS principal (trust and resource policies), no granted resource and no ARN a
   resource names (a task's function, state machine, document, topic and roles, a policy attachment, a
-  permissions boundary, a KMS key, a subscription's endpoint) lies in an account other than the deploying one
-  (the provider's ``allowedAccountIds``, see ``_account.py``) or one listed in ``allowedAccounts``.
+  permissions boundary, a KMS key, a subscription's endpoint) lies in an account other than the stack's own (what
+  its AWS providers stand for: ``allowedAccountIds``, or an assumed role's account, see ``_account.py``; a stack
+  with member accounts has several) or one listed in ``allowedAccounts``. A stack rule since issue 16: a
+  resource rule sees its own provider only, and a bucket policy of the deploying account names the members.
 
 IAM matches a resource ARN's fields with ``*`` and ``?`` ("IAM JSON policy elements: Resource", IAM User
 Guide, https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html), so a
@@ -25,7 +27,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pulumi_policy import PolicyConfigSchema, ReportViolation, ResourceValidationArgs
+from pulumi_policy import (
+    PolicyConfigSchema,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    StackValidationArgs,
+)
 
 from mw_core import arns
 from mw_core.tokens import (
@@ -44,9 +52,9 @@ from mw_core.tokens import (
 )
 
 from . import _iam
-from ._account import provider_pin
 from ._props import UNKNOWN, config, get, message, props, show, subject, type_name
-from ._typed import ResourceTypePolicy
+from ._stack import Stack
+from ._typed import ResourceTypePolicy, StackPolicy, TypeSet
 from .iam import DOCUMENT_TYPES, PASS_ROLE, documents
 
 # Resources whose properties hold a resource-based policy (who may act on this resource).
@@ -235,30 +243,47 @@ def _aws_principals(principal: Any) -> tuple[str, ...]:
     return tuple(v for v in values if isinstance(v, str)) if isinstance(values, list) else ()
 
 
-def _iam_cross_account(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    pin = provider_pin(getattr(args, "provider", None))
-    if not pin.pinned:
-        return  # the deploying account is not known: stack-account-pinned reports an unpinned provider
+# The types whose properties iam-cross-account reads.
+CROSS_ACCOUNT_TYPES = TypeSet([*DOCUMENT_TYPES, *RESOURCE_POLICY_TYPES, *ATTACHMENT_TYPES, MAINTENANCE_WINDOW_TASK,
+                               TOPIC_SUBSCRIPTION, LOG_GROUP, BUCKET_ENCRYPTION])
+
+
+def _iam_cross_account(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    """A stack rule: which accounts are the stack's own is known only from all its providers (issue 16: one
+    explicit provider per member account), and pulumi-policy hands a resource rule its own provider only."""
+    stack = Stack(args.resources)
+    accounts = stack.accounts()
     allowed = config(args, "allowedAccounts", [])
-    accepted = ", ".join([*sorted(pin.accounts), *allowed])
-    fix = (f"name the resource in the deploying account {pin.shown()}, or, if the access across accounts is "
-           "intended, list the account in allowedAccounts in the policy config")
+    accepted = ", ".join([*sorted(accounts.accounts), *allowed])
+    several = len(accounts.accounts) > 1
+    ours = "one of the stack's accounts" if several else "the deploying account"
+    fix = (f"name the resource in {'one of the stack accounts' if several else 'the deploying account'} "
+           f"{accounts.shown()}, or, if the access across accounts is intended, list the account in allowedAccounts "
+           "in the policy config")
+    for resource in stack.resources:
+        if resource.resource_type not in CROSS_ACCOUNT_TYPES or accounts.of(resource) is None:
+            continue  # the resource's account is not known: stack-account-pinned reports an unpinned provider
+        _cross_account(resource, stack.props(resource), accounts.accounts, allowed, accepted, ours, fix,
+                       report_violation)
+
+
+def _cross_account(resource: PolicyResource, p: dict[str, Any], ours: frozenset[str], allowed: list[str],
+                   accepted: str, called: str, fix: str, report_violation: ReportViolation) -> None:
+    who = subject(type_name(resource.resource_type), resource.name)
 
     def judge(where: str, value: Any, account: str | None, meaning: str) -> None:
-        if account is None or account in pin.accounts or account in allowed:
+        if account is None or account in ours or account in allowed:
             return
         report_violation(message(
-            _who(args),
-            f"{where} {show(value)} is in account {account}, not the deploying account (allowed: {accepted}), so "
-            f"{meaning}",
+            who,
+            f"{where} {show(value)} is in account {account}, not {called} (allowed: {accepted}), so {meaning}",
             fix,
-        ))
+        ), resource.urn)
 
-    p = props(args)
-    for field, value, meaning in _references(args.resource_type, p):
+    for field, value, meaning in _references(resource.resource_type, p):
         if value is not UNKNOWN:
             judge(field, value, account_named(value), meaning)
-    for field, raw, kind in policy_documents(args.resource_type, p):
+    for field, raw, kind in policy_documents(resource.resource_type, p):
         for statement in _iam.read(raw).statements:
             if not statement.allows:
                 continue  # denying another account something reaches nothing
@@ -274,12 +299,11 @@ def _iam_cross_account(args: ResourceValidationArgs, report_violation: ReportVio
                           "the stack grants access to a resource that account controls")
 
 
-iam_cross_account = ResourceTypePolicy(
+iam_cross_account = StackPolicy(
     name="iam-cross-account",
-    description="Prohibits principals, granted resources and referenced ARNs in accounts other than the deploying "
-    "account (the provider's allowedAccountIds) or allowedAccounts.",
-    resource_types=[*DOCUMENT_TYPES, *RESOURCE_POLICY_TYPES, *ATTACHMENT_TYPES, MAINTENANCE_WINDOW_TASK,
-                    TOPIC_SUBSCRIPTION, LOG_GROUP, BUCKET_ENCRYPTION],
+    description="Prohibits principals, granted resources and referenced ARNs in accounts other than the stack's "
+    "accounts (its AWS providers' allowedAccountIds, or the account of the role a provider assumes) or "
+    "allowedAccounts.",
     config_schema=PolicyConfigSchema(
         properties={"allowedAccounts": {"type": "array", "items": {"type": "string"}, "default": []}}
     ),

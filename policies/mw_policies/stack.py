@@ -24,7 +24,7 @@ from mw_core.tokens import (
 )
 
 from . import _iam
-from ._account import UNPINNED, read_pin
+from ._account import ASSUMED, UNPINNED, read_pin
 from ._props import UNKNOWN, config, get, message, plain_props, show, subject, type_name
 from ._stack import MANAGED_POLICY_ARN, Stack
 from ._typed import StackPolicy
@@ -295,7 +295,14 @@ def _stack_account_pinned(args: StackValidationArgs, report_violation: ReportVio
         who = subject("AWS provider", provider.name)
         fix = ('pin the account in the stack config: aws:allowedAccountIds: ["<12-digit account ID>"] (or '
                "allowedAccountIds on an explicit provider)")
-        if pin.status == UNPINNED and not pin.invalid:
+        if pin.via == ASSUMED:
+            report_violation(message(
+                who,
+                f"allowedAccountIds is not set: the provider assumes a role in account {pin.shown()}, and nothing "
+                "stops it deploying into another account if the role ARN or the credentials change",
+                f'pin the account on the provider: allowedAccountIds: ["{pin.shown()}"]',
+            ), urn)
+        elif pin.status == UNPINNED and not pin.invalid:
             report_violation(message(
                 who,
                 f"allowedAccountIds {_unpinned(pin.raw)}, so the stack "

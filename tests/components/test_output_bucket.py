@@ -57,6 +57,16 @@ def test_the_bucket_is_retained_on_delete(run_stack):
     assert (bucket.retain_on_delete, bucket.protect) == (True, False)
 
 
+def test_the_buckets_settings_stay_with_it_on_delete(run_stack):
+    """Destroy leaves the bucket; it must not leave it public, without TLS-only, unencrypted or unversioned."""
+    result = run_stack({"outputBucket": {}})
+    settings = {r.type.rsplit(":", 1)[1]: r.retain_on_delete for r in result.resources
+                if r.type.startswith("aws:s3/") and r.type != "aws:s3/bucket:Bucket"}
+    assert settings == {name: True for name in ("BucketOwnershipControls", "BucketPublicAccessBlock",
+                                                "BucketServerSideEncryptionConfiguration", "BucketVersioning",
+                                                "BucketLifecycleConfiguration", "BucketPolicy")}
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (OutputBucketArgs(bucket_name="Bad_Name"), "bucket_name: 'Bad_Name'"),
     (OutputBucketArgs(expiration_days=-1), "expiration_days: -1 is out of range"),

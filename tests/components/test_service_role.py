@@ -57,6 +57,24 @@ def test_grants_only_what_tasks_need(mocks):
     ]
 
 
+KEY = "arn:aws:kms:eu-west-1:123456789012:key/0e1f2a3b-4c5d-6e7f-8a9b-0c1d2e3f4a5b"
+
+
+def test_a_customer_managed_topic_key_is_granted_through_sns_only(mocks):
+    deploy(lambda: ServiceRole("svc", ServiceRoleArgs(
+        notification_topic_arns=("arn:aws:sns:eu-west-1:123456789012:alerts",), notification_kms_key_arns=(KEY,),
+    )).arn)
+    (inline,) = mocks.of_type(INLINE)
+    assert json.loads(inline.inputs["policy"])["Statement"][1] == {
+        "Sid": "EncryptTaskNotifications1", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+        "Resource": KEY, "Condition": {"StringEquals": {"kms:ViaService": "sns.eu-west-1.amazonaws.com"}}}
+
+
+def test_a_topic_key_without_topics_grants_nothing(mocks):
+    deploy(lambda: ServiceRole("svc", ServiceRoleArgs(notification_kms_key_arns=(KEY,))).arn)
+    assert mocks.of_type(INLINE) == []
+
+
 def test_ssm_named_functions_need_no_inline_policy(mocks):
     deploy(lambda: ServiceRole("svc", ServiceRoleArgs(
         lambda_function_arns=("arn:aws:lambda:us-east-1:123456789012:function:SSMTidy",))).arn)
@@ -90,6 +108,9 @@ def test_children_are_parented_and_named_from_the_component(mocks):
     (ServiceRoleArgs(state_machine_arns=("arn:aws:states:us-east-1:123456789012:stateMachine:*",)),
      "state_machine_arns\\[0\\]: .* has a wildcard in the resource's name"),
     (ServiceRoleArgs(notification_topic_arns=("*",)), "notification_topic_arns\\[0\\]: '\\*' is not an SNS topic ARN"),
+    (ServiceRoleArgs(notification_kms_key_arns=("alias/my-key",)),
+     "notification_kms_key_arns\\[0\\]: 'alias/my-key' is not a KMS key ARN \\(allowed: "
+     "arn:<partition>:kms:<region>:<account>:key/<id>; IAM grants name keys, not aliases\\)"),
     (ServiceRoleArgs(notification_topic_arns=("*",), allow_wildcards=True),
      "notification_topic_arns\\[0\\]: '\\*' is not an SNS topic ARN"),
 ])

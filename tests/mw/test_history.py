@@ -13,10 +13,12 @@ import argparse
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import botocore.exceptions
 import botocore.session
 import pytest
 from botocore.response import StreamingBody
@@ -408,8 +411,8 @@ def test_executions_of_a_window_by_id_come_from_every_page_newest_first(aws: Stu
     assert result.code == 0
     assert result.json() == {
         "filters": {"since": None, "status": None},
-        "windows": [{"window_id": WINDOW_ID, "name": "PatchTestWorkloadWebServers", "region": "us-east-1",
-                     "executions": [
+        "windows": [{"window_id": WINDOW_ID, "name": "PatchTestWorkloadWebServers", "account": None,
+                     "account_name": None, "region": "us-east-1", "executions": [
                          {"execution_id": EXECUTION, "status": "FAILED", "status_details": "One or more tasks failed.",
                           "start_time": "2024-05-01T02:00:00Z", "end_time": "2024-05-01T02:02:30Z",
                           "duration_seconds": 150.0},
@@ -1407,3 +1410,296 @@ def test_a_bad_region_is_refused_before_any_request(ssm_endpoint: ThreadingHTTPS
 
     assert failed(result) == f"error: AWS_REGION 'us east 1' is not an AWS region: {REGION_RULE}\n"
     assert ssm_endpoint.requests == []
+
+
+# --- across accounts ---------------------------------------------------------------------------------------
+
+
+HOME = "123456789012"
+MEMBER = "111111111111"
+ROLE = f"arn:aws:iam::{MEMBER}:role/OrganizationAccountAccessRole"
+MEMBER_KEY = "ASIAMEMBEREXAMPLE0001"
+EXPIRES = datetime(2030, 1, 1, tzinfo=UTC)
+CANARY_ID, FLEET_US_ID, FLEET_EU_ID = "mw-0aaaaaaaaaaaaaaa1", "mw-0bbbbbbbbbbbbbbb2", "mw-0ccccccccccccccc3"
+DENIED = (f"User: arn:aws:sts::{HOME}:assumed-role/ci/run is not authorized to perform: sts:AssumeRole on "
+          f"resource: {ROLE}")
+ORG_STACK = f"""config:
+  aws:region: us-east-1
+  aws:allowedAccountIds: ["{HOME}"]
+  maintenance-windows:accounts:
+    - id: "{HOME}"
+      name: platform
+      windows: [Canary]
+    - id: "{MEMBER}"
+      name: workloads-dev
+      roleArn: {ROLE}
+      regions: [us-east-1, eu-west-1]
+      windows: [Fleet]
+  maintenance-windows:windows:
+    - name: Canary
+      schedule: cron(0 2 ? * TUE#2 *)
+      duration: 2
+    - name: Fleet
+      schedule: cron(0 2 ? * TUE#2 *)
+      duration: 2
+"""
+
+
+def org_project(tmp_path: Path) -> Path:
+    (tmp_path / "Pulumi.yaml").write_text("name: maintenance-windows\nruntime: python\n")
+    (tmp_path / "__main__.py").write_text("")
+    (tmp_path / "Pulumi.org.yaml").write_text(ORG_STACK)
+    return tmp_path
+
+
+def sts_client() -> Any:
+    return _BOTOCORE.create_client("sts", region_name="us-east-1", aws_access_key_id="testing",
+                                   aws_secret_access_key="testing")
+
+
+@pytest.mark.parametrize(("duration", "sent"), [(None, {}), (900, {"DurationSeconds": 900})])
+def test_assume_role_sends_the_role_the_session_name_and_a_duration_only_when_set(duration: int | None,
+                                                                                   sent: dict[str, Any]) -> None:
+    sts = sts_client()
+    with Stubber(sts) as stub:
+        stub.add_response("assume_role", {"Credentials": {
+            "AccessKeyId": MEMBER_KEY, "SecretAccessKey": "member-secret", "SessionToken": "member-token",
+            "Expiration": EXPIRES}}, {"RoleArn": ROLE, "RoleSessionName": "mw-history", **sent})
+
+        credentials = mw._aws.assume_role(sts, ROLE, duration_seconds=duration)
+
+        stub.assert_no_pending_responses()
+    assert credentials == {"aws_access_key_id": MEMBER_KEY, "aws_secret_access_key": "member-secret",
+                           "aws_session_token": "member-token"}
+
+
+@pytest.mark.parametrize(("message", "caller"), [
+    (DENIED, f"arn:aws:sts::{HOME}:assumed-role/ci/run"),
+    ("", "the identity in use (AWS did not say which)"),
+])
+def test_a_role_sts_refuses_names_the_role_the_caller_and_both_grants(message: str, caller: str) -> None:
+    sts = sts_client()
+    with Stubber(sts) as stub:
+        stub.add_client_error("assume_role", "AccessDenied", message, http_status_code=403,
+                              expected_params={"RoleArn": ROLE, "RoleSessionName": "mw-history"})
+        with pytest.raises(mw._aws.RoleDenied) as denied:
+            mw._aws.assume_role(sts, ROLE)
+    said = f" (AWS said: {message})" if message else ""
+    assert str(denied.value) == (
+        f"cannot assume role {ROLE}: access denied to {caller}. Both are needed: the caller's IAM policy must allow "
+        f"sts:AssumeRole on {ROLE}, and that role's trust policy must admit the caller (a statement allowing "
+        "sts:AssumeRole to it or its account); check too that the role exists and that no service control policy "
+        f"denies it{said}")
+    assert denied.value.exit_code == 2
+
+
+def test_other_sts_errors_pass_through_to_the_usual_handling() -> None:
+    sts = sts_client()
+    with Stubber(sts) as stub:
+        stub.add_client_error("assume_role", "RegionDisabledException", "STS is not activated in us-east-1",
+                              http_status_code=403)
+        with pytest.raises(botocore.exceptions.ClientError) as raised:
+            mw._aws.assume_role(sts, ROLE)
+    assert mw._aws.translate(raised.value).args[0] == (
+        "AssumeRole failed: RegionDisabledException: STS is not activated in us-east-1")
+
+
+_SIGNED = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
+
+
+class _AccountsStandIn(BaseHTTPRequestHandler):
+    """STS (query protocol) and SSM (JSON) for several accounts on one endpoint: each call is answered for the
+    account whose access key signed it, in the region of its signature. ``server.sts`` is the AssumeRole answer,
+    ``(status, XML)``; ``server.windows[(access key, region)]`` the windows there, ``{name: ID}``."""
+
+    server: Any
+
+    def do_POST(self) -> None:
+        key, region, service = _SIGNED.search(self.headers.get("Authorization", "")).groups()
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        token = self.headers.get("X-Amz-Security-Token")
+        if service == "sts":
+            form = {k: v[0] for k, v in urllib.parse.parse_qs(body.decode()).items()}
+            self.server.requests.append(("sts", form.pop("Action"), form, key, region, token))
+            status, reply = self.server.sts
+            self._send(status, reply.encode(), "text/xml")
+            return
+        operation = self.headers["X-Amz-Target"].removeprefix("AmazonSSM.")
+        params = json.loads(body or b"{}")
+        self.server.requests.append(("ssm", operation, params, key, region, token))
+        windows = self.server.windows.get((key, region), {})
+        if operation == "DescribeMaintenanceWindows":
+            (name,) = params["Filters"][0]["Values"]
+            reply: Any = {"WindowIdentities": [{"WindowId": windows[name], "Name": name}] if name in windows else []}
+        else:  # DescribeMaintenanceWindowExecutions: one run per window, started at T0
+            reply = {"WindowExecutions": [{"WindowId": params["WindowId"], "WindowExecutionId": EXECUTION,
+                                           "Status": "SUCCESS", "StartTime": T0.timestamp()}]}
+        self._send(200, json.dumps(reply).encode(), "application/x-amz-json-1.1")
+
+    def _send(self, status: int, data: bytes, kind: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+ASSUMED = f"""<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>
+<Credentials><AccessKeyId>{MEMBER_KEY}</AccessKeyId><SecretAccessKey>member-secret</SecretAccessKey>
+<SessionToken>member-token</SessionToken><Expiration>2030-01-01T00:00:00Z</Expiration></Credentials>
+<AssumedRoleUser><AssumedRoleId>AROAEXAMPLE:mw-history</AssumedRoleId>
+<Arn>arn:aws:sts::{MEMBER}:assumed-role/OrganizationAccountAccessRole/mw-history</Arn></AssumedRoleUser>
+</AssumeRoleResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></AssumeRoleResponse>"""
+
+
+def sts_error(code: str, message: str) -> tuple[int, str]:
+    return 403, (f'<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
+                 f"<Code>{code}</Code><Message>{message}</Message></Error><RequestId>1</RequestId></ErrorResponse>")
+
+
+@pytest.fixture
+def accounts_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[ThreadingHTTPServer]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _AccountsStandIn)
+    server.requests, server.sts = [], (200, ASSUMED)
+    server.windows = {("testing", "us-east-1"): {"Canary": CANARY_ID},
+                      (MEMBER_KEY, "us-east-1"): {"Fleet": FLEET_US_ID},
+                      (MEMBER_KEY, "eu-west-1"): {"Fleet": FLEET_EU_ID}}
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{server.server_address[1]}")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def calls(server: ThreadingHTTPServer) -> list[tuple[str, str, str, str]]:
+    """``(service, operation, access key, region)`` of each request, in order."""
+    return [(service, operation, key, region) for service, operation, _, key, region, _ in server.requests]
+
+
+def test_history_walks_every_account_and_region_assuming_member_roles(
+        tmp_path: Path, accounts_endpoint: ThreadingHTTPServer) -> None:
+    result = bounded(lambda: run(["history", "--project-dir", str(org_project(tmp_path)), "--stack", "org",
+                                  "--json"]))
+
+    assert result.code == 0, result.err
+    assert [(w["name"], w["window_id"], w["account"], w["account_name"], w["region"], len(w["executions"]))
+            for w in result.json()["windows"]] == [
+        ("Canary", CANARY_ID, HOME, "platform", "us-east-1", 1),
+        ("Fleet", FLEET_US_ID, MEMBER, "workloads-dev", "us-east-1", 1),
+        ("Fleet", FLEET_EU_ID, MEMBER, "workloads-dev", "eu-west-1", 1)]
+    # The member role is assumed once, first, with the run's own credentials; its calls are signed with the
+    # role's credentials (and session token), the deploying account's with the run's own.
+    assert calls(accounts_endpoint) == [
+        ("sts", "AssumeRole", "testing", "us-east-1"),
+        ("ssm", "DescribeMaintenanceWindows", "testing", "us-east-1"),
+        ("ssm", "DescribeMaintenanceWindowExecutions", "testing", "us-east-1"),
+        ("ssm", "DescribeMaintenanceWindows", MEMBER_KEY, "us-east-1"),
+        ("ssm", "DescribeMaintenanceWindowExecutions", MEMBER_KEY, "us-east-1"),
+        ("ssm", "DescribeMaintenanceWindows", MEMBER_KEY, "eu-west-1"),
+        ("ssm", "DescribeMaintenanceWindowExecutions", MEMBER_KEY, "eu-west-1")]
+    _, _, sent, _, _, token = accounts_endpoint.requests[0]
+    assert (sent, token) == ({"Version": "2011-06-15", "RoleArn": ROLE, "RoleSessionName": "mw-history"}, None)
+    assert {token for service, _, _, key, _, token in accounts_endpoint.requests if key == MEMBER_KEY} == {
+        "member-token"}
+
+
+def test_history_text_labels_each_window_with_its_account_and_region(
+        tmp_path: Path, accounts_endpoint: ThreadingHTTPServer) -> None:
+    result = bounded(lambda: run(["history", "--project-dir", str(org_project(tmp_path)), "--stack", "org"]))
+
+    assert result.code == 0, result.err
+    assert [line for line in result.out.splitlines() if "execution" in line and ":" in line][:3] == [
+        f"Canary ({CANARY_ID}, us-east-1, account {HOME} platform): 1 execution",
+        f"Fleet ({FLEET_US_ID}, us-east-1, account {MEMBER} workloads-dev): 1 execution",
+        f"Fleet ({FLEET_EU_ID}, eu-west-1, account {MEMBER} workloads-dev): 1 execution"]
+
+
+MEMBER_PLACES = [(MEMBER, "us-east-1"), (MEMBER, "eu-west-1")]
+
+
+@pytest.mark.parametrize(("account", "places", "assumed"), [
+    ("workloads-dev", MEMBER_PLACES, True),
+    (MEMBER, MEMBER_PLACES, True),
+    ("platform", [(HOME, "us-east-1")], False),
+    (HOME, [(HOME, "us-east-1")], False),
+])
+def test_account_picks_one_account_by_name_or_id(account: str, places: list[tuple[str, str]], assumed: bool,
+                                                 tmp_path: Path, accounts_endpoint: ThreadingHTTPServer) -> None:
+    result = bounded(lambda: run(["history", "--project-dir", str(org_project(tmp_path)), "--stack", "org",
+                                  "--account", account, "--json"]))
+
+    assert result.code == 0, result.err
+    assert [(w["account"], w["region"]) for w in result.json()["windows"]] == places
+    # Only the account picked is called; the deploying account's with the run's own credentials.
+    assert {key for service, _, key, _ in calls(accounts_endpoint) if service == "ssm"} == {
+        MEMBER_KEY if assumed else "testing"}
+    assert (("sts", "AssumeRole") in [call[:2] for call in calls(accounts_endpoint)]) is assumed
+
+
+@pytest.mark.parametrize(("stack", "message"), [
+    ("org", f"--account 'nope' is not an account of stack 'org' (accounts: platform ({HOME}), "
+            f"workloads-dev ({MEMBER}))"),
+    ("multi", "--account 'nope': stack 'multi' names no account (no maintenance-windows:accounts, no single "
+              "aws:allowedAccountIds)"),
+])
+def test_an_unknown_account_lists_the_accounts_before_calling_aws(stack: str, message: str, tmp_path: Path) -> None:
+    org_project(tmp_path)
+    multi_region_project(tmp_path)
+    clients = StubClients(region=None)
+
+    result = run(["history", "--project-dir", str(tmp_path), "--stack", stack, "--account", "nope"], clients)
+
+    assert failed(result) == f"error: {message}\n"
+    assert clients.asked == []
+
+
+def test_a_role_that_cannot_be_assumed_stops_the_run_before_any_listing(
+        tmp_path: Path, accounts_endpoint: ThreadingHTTPServer) -> None:
+    accounts_endpoint.sts = sts_error("AccessDenied", DENIED)
+
+    result = bounded(lambda: run(["history", "--project-dir", str(org_project(tmp_path)), "--stack", "org"]))
+
+    assert failed(result) == (
+        f"error: cannot assume role {ROLE} for account workloads-dev ({MEMBER}): access denied to "
+        f"arn:aws:sts::{HOME}:assumed-role/ci/run. Both are needed: the caller's IAM policy must allow "
+        f"sts:AssumeRole on {ROLE}, and that role's trust policy must admit the caller (a statement allowing "
+        "sts:AssumeRole to it or its account); check too that the role exists and that no service control policy "
+        f"denies it (AWS said: {DENIED})\n")
+    assert result.out == ""
+    assert calls(accounts_endpoint) == [("sts", "AssumeRole", "testing", "us-east-1")]  # an access error: no retry
+
+
+@pytest.mark.parametrize(("code", "message"), [
+    ("ExpiredToken", "error: AWS credentials have expired (AssumeRole): refresh them (`aws sso login`, or new "
+                     "keys) and try again\n"),
+    ("RegionDisabledException", "error: AssumeRole failed: RegionDisabledException: STS is not activated\n"),
+])
+def test_other_sts_errors_are_reported_as_other_aws_errors(code: str, message: str, tmp_path: Path,
+                                                           accounts_endpoint: ThreadingHTTPServer) -> None:
+    accounts_endpoint.sts = sts_error(code, "STS is not activated" if code != "ExpiredToken" else "expired")
+
+    result = bounded(lambda: run(["history", "--project-dir", str(org_project(tmp_path)), "--stack", "org",
+                                  "--account", "workloads-dev"]))
+
+    assert failed(result) == message
+    assert [call[0] for call in calls(accounts_endpoint)] == ["sts"]
+
+
+def test_window_with_account_looks_the_window_up_in_that_account(
+        tmp_path: Path, accounts_endpoint: ThreadingHTTPServer) -> None:
+    result = bounded(lambda: run(["history", "--project-dir", str(org_project(tmp_path)), "--stack", "org",
+                                  "--account", "workloads-dev", "--window", "Fleet", "--region", "eu-west-1",
+                                  "--json"]))
+
+    assert result.code == 0, result.err
+    assert [(w["window_id"], w["account"], w["region"]) for w in result.json()["windows"]] == [
+        (FLEET_EU_ID, MEMBER, "eu-west-1")]

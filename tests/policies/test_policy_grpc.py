@@ -21,6 +21,7 @@ from policy_cases.harness import (
     EXPECTED_LEVELS,
     UNKNOWN_NUMBER,
     UNKNOWN_STRING,
+    is_stack_rule,
     load_config,
     urn,
     variant,
@@ -113,7 +114,7 @@ def test_analyzer_info(info: Any) -> None:
     assert set(by_name) == set(EXPECTED_LEVELS)
     for name, policy in by_name.items():
         assert NAMES[policy.enforcementLevel] == EXPECTED_LEVELS[name][1], name  # defaults are prod-safe
-        kind = analyzer_pb2.POLICY_TYPE_STACK if name.startswith("stack-") else analyzer_pb2.POLICY_TYPE_RESOURCE
+        kind = analyzer_pb2.POLICY_TYPE_STACK if is_stack_rule(name) else analyzer_pb2.POLICY_TYPE_RESOURCE
         assert policy.policy_type == kind, name
     rate = json_format.MessageToDict(by_name["task-rate-control"].configSchema.properties)
     assert rate["maxConcurrencyPercent"]["default"] == 25 and rate["maxErrorsPercent"]["default"] == 10

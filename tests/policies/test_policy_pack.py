@@ -9,6 +9,7 @@ from typing import Any
 
 import mw_policies
 import pytest
+import test_policy_accounts
 import test_policy_aws
 import test_policy_iam
 import test_policy_ops
@@ -35,6 +36,7 @@ from policy_cases.harness import (
     UNKNOWN_OBJECT,
     UNKNOWN_STRING,
     StackBuilder,
+    is_stack_rule,
     leaf_paths,
     level,
     load_config,
@@ -85,7 +87,7 @@ def test_rule_metadata() -> None:
         assert "\n" not in policy.description and policy.description.endswith("."), policy.name
         assert isinstance(policy.enforcement_level, EnforcementLevel), policy.name
         assert isinstance(policy, (ResourceValidationPolicy, StackValidationPolicy))
-        assert isinstance(policy, StackValidationPolicy) == policy.name.startswith("stack-"), policy.name
+        assert isinstance(policy, StackValidationPolicy) == is_stack_rule(policy.name), policy.name
 
 
 def test_rules_are_declared_one_way() -> None:
@@ -216,6 +218,7 @@ def test_every_rule_has_compliant_and_violating_cases() -> None:
     rows += [(rule, expect is None) for rule, _, _, _, expect in test_policy_reach.CASES]
     rows += [(rule, expect is None) for rule, _, _, _, expect in test_policy_aws.CASES]
     rows += test_policy_ops.RULE_CASES + test_policy_overlap.RULE_CASES
+    rows += [(rule, expect is None) for rule, _, _, expect, _ in test_policy_accounts.CASES]
     for rule in EXPECTED_LEVELS:
         kinds = {compliant for name, compliant in rows if name == rule}
         if rule == "window-task-time":

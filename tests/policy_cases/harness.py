@@ -109,7 +109,20 @@ EXPECTED_LEVELS: dict[str, tuple[str, str]] = {
     "stack-account-pinned": (A, M),
     "stack-bucket-safeguards": (A, M),
     "stack-window-overlap": (A, A),
+    "stack-task-role-account": (M, M),
+    "stack-account-service-role": (A, M),
+    "stack-policy-principals": (A, M),
 }
+
+
+# Stack rules keep the stack- prefix, except a rule that became one and keeps its public name (policy configs name
+# it): iam-cross-account judges each resource against all the stack's providers (issue 16).
+RENAMED_NEVER = ("iam-cross-account",)
+
+
+def is_stack_rule(rule: str) -> bool:
+    """Whether ``rule`` is a stack rule (AnalyzeStack), by the pack's naming."""
+    return rule.startswith("stack-") or rule in RENAMED_NEVER
 
 
 def load_config(env: str) -> dict[str, Any]:
@@ -164,6 +177,28 @@ def provider(props: Mapping[str, Any] | None = None, name: str = "default_7_51_1
                                   f"urn:pulumi:test::maintenance-windows::{AWS_PROVIDER}::{name}", name)
 
 
+def plain(value: Any) -> Any:
+    """A proxied property value (``PolicyProviderResource.props``) as plain dicts and lists."""
+    if isinstance(value, Mapping):
+        return {k: plain(value[k]) for k in value}
+    if isinstance(value, (list, tuple)) or (hasattr(value, "__getitem__") and hasattr(value, "__len__")
+                                            and not isinstance(value, str)):
+        return [plain(value[i]) for i in range(len(value))]
+    return value
+
+
+def explicit_provider(name: str, account: str, *, region: str = "us-east-1", allowed: bool = True,
+                      role: str = "OrganizationAccountAccessRole") -> PolicyProviderResource:
+    """An explicit provider as pulumi-aws's Provider registers it (engineer A's ``account-<name>``): list inputs as
+    JSON text (``pulumi.runtime.to_json``), assuming ``role`` in ``account``, pinned to it unless ``allowed`` is
+    False."""
+    inputs: dict[str, Any] = {"region": region, "assumeRoles": json.dumps(
+        [{"roleArn": f"arn:aws:iam::{account}:role/{role}", "sessionName": "maintenance-windows"}])}
+    if allowed:
+        inputs["allowedAccountIds"] = json.dumps([account])
+    return provider(inputs, name=name)
+
+
 def resource_args(resource_type: str, props: Mapping[str, Any], name: str = "res",
                   config: Mapping[str, Any] | None = None,
                   provider: PolicyProviderResource | None = None) -> ResourceValidationArgs:
@@ -178,6 +213,10 @@ def run_resource(rule: str, resource_type: str, props: Mapping[str, Any], *, env
     """Run one resource rule on one resource; ``config`` overrides the env's config properties; ``provider``
     is the resource's provider (none by default, as a caller other than the engine may send)."""
     policy = POLICIES[rule]
+    if isinstance(policy, StackValidationPolicy):
+        # A stack rule that judges resources one by one (iam-cross-account): the resource as a stack of its own.
+        alone = StackBuilder().add(resource_type, name, props, provider=provider)
+        return run_stack(rule, alone, env=env, config=config)
     assert isinstance(policy, ResourceValidationPolicy)
     found: list[Violation] = []
     args = resource_args(resource_type, props, name, config if config is not None else rule_config(rule, env),
@@ -225,6 +264,11 @@ class StackBuilder:
             provider = self.provider
         self.items[name] = StackResource(resource_type, name, copy.deepcopy(dict(props)),
                                          {k: list(v) for k, v in (deps or {}).items()}, parent, provider)
+        return self
+
+    def add_provider(self, given: PolicyProviderResource) -> StackBuilder:
+        """The provider itself as a resource of the stack (AnalyzeStack sends explicit providers too)."""
+        self.items[given.name] = StackResource(AWS_PROVIDER, given.name, plain(given.props))
         return self
 
     def pinned(self, accounts: Any = (PINNED_ACCOUNT,), region: str = "us-east-1") -> StackBuilder:

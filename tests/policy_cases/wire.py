@@ -8,7 +8,7 @@ from typing import Any
 from google.protobuf import struct_pb2
 from pulumi.runtime.proto import analyzer_pb2
 
-from policy_cases.harness import StackBuilder, urn
+from policy_cases.harness import StackBuilder, plain, urn
 
 
 def struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
@@ -26,6 +26,9 @@ def stack_request(stack: StackBuilder) -> analyzer_pb2.AnalyzeStackRequest:
             properties=struct(item.props),
             parent=urn(parent.resource_type, parent.name) if parent else "",
             dependencies=sorted({urn(stack.items[n].resource_type, n) for names in item.deps.values() for n in names}),
+            provider=analyzer_pb2.AnalyzerProviderResource(
+                type=item.provider.resource_type, urn=item.provider.urn, name=item.provider.name,
+                properties=struct(plain(item.provider.props))) if item.provider is not None else None,
             propertyDependencies={
                 key: analyzer_pb2.AnalyzerPropertyDependencies(urns=[urn(stack.items[n].resource_type, n) for n in names])
                 for key, names in item.deps.items()

@@ -14,7 +14,17 @@ import pulumi
 import pytest
 from conftest import ROOT, STACKS, stack_config
 
+from mw_config import parse_stack
 from mw_core.errors import ConfigError
+
+
+def placed_windows(config: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each window of a stack's config once per account and region it is created in."""
+    parsed = parse_stack(config)
+    windows = {w["name"]: w for w in config.get("maintenance-windows:windows", [])}
+    if not parsed.accounts:
+        return [w for w in windows.values() for _ in parsed.regions or (None,)]
+    return [windows[name] for account in parsed.accounts for name in account.windows for _ in account.regions]
 
 
 class PlainMocks(pulumi.runtime.Mocks):
@@ -50,7 +60,7 @@ def _run(path: Any) -> None:
 def test_every_stack_runs_under_plain_mocks(stack, as_json):
     config = stack_config(stack)
     mocks = run_main(config, as_json=as_json)
-    windows = config["maintenance-windows:windows"]
+    windows = placed_windows(config)
     tasks = [r for r in mocks.resources if r.typ == "aws:ssm/maintenanceWindowTask:MaintenanceWindowTask"]
     assert len(tasks) == sum(len(w.get("tasks", [])) for w in windows)
     role = [r for r in mocks.resources if r.typ == "aws:iam/role:Role"]

@@ -8,6 +8,7 @@ import re
 import pytest
 from conftest import ROOT, STACKS, by_type, one, stack_config
 
+from mw_config import parse_stack
 from mw_core.errors import ConfigError
 from mw_engine.engine import run_program
 
@@ -106,11 +107,19 @@ def test_dev_outputs(dev):
         "taskIds": {"PatchTestWorkloadWebServers": task.id}}}
 
 
+def placed_windows(config: dict) -> list[dict]:
+    """Each window of a stack's config once per account and region it is created in."""
+    parsed = parse_stack(config)
+    windows = {w["name"]: w for w in config.get("maintenance-windows:windows", [])}
+    if not parsed.accounts:
+        return [w for w in windows.values() for _ in parsed.regions or (None,)]
+    return [windows[name] for account in parsed.accounts for name in account.windows for _ in account.regions]
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_stack_in_the_repo_runs(stack):
     result = run(stack)
-    config = stack_config(stack)
-    windows = config.get("maintenance-windows:windows", [])
+    windows = placed_windows(stack_config(stack))
     assert len(by_type(result, WINDOW)) == len(windows)
     assert len(by_type(result, TARGET)) == sum(len(w.get("targets", [])) for w in windows)
     assert len(by_type(result, TASK)) == sum(len(w.get("tasks", [])) for w in windows)
@@ -224,7 +233,8 @@ def test_regions_create_windows_and_regional_resources_in_each(run_stack):
     for kind in (WINDOW, TARGET, TASK, "aws:cloudwatch/logGroup:LogGroup", "aws:ssm/patchBaseline:PatchBaseline",
                  "aws:ssm/patchGroup:PatchGroup"):
         assert sorted(r.inputs.get("region") for r in by_type(result, kind)) == ["eu-west-1", "us-east-1"], kind
-    assert sorted(r.name for r in by_type(result, WINDOW)) == ["Nightly-eu-west-1", "Nightly-us-east-1"]
+    # The provider's own region (aws:region, us-east-1 here) keeps the plain name: adding regions renames nothing.
+    assert sorted(r.name for r in by_type(result, WINDOW)) == ["Nightly", "Nightly-eu-west-1"]
     assert {r.inputs["name"] for r in by_type(result, WINDOW)} == {"Nightly"}
     # IAM is global, and one bucket serves every region.
     assert "region" not in one(result, ROLE).inputs
