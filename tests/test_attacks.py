@@ -165,6 +165,7 @@ def test_fails_the_prod_plan(capsys, project, attack):
     assert code == 1
 
 
+@pytest.mark.slow  # a second plan of every attack; the prod plans run in make test
 @pytest.mark.parametrize("attack", sorted(JUDGED_BY_THE_PACK))
 def test_is_reported_in_dev(capsys, project, attack):
     edit, rule = JUDGED_BY_THE_PACK[attack]

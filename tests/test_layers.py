@@ -21,7 +21,7 @@ ALLOWED: dict[str, tuple[Path, frozenset[str]]] = {
     "mw_program": (ROOT / "mw_program", frozenset({"mw_core", "mw_components", "mw_config", "pulumi"})),
     "mw_engine": (ROOT / "mw_engine", frozenset({"mw_core", "pulumi", "grpc", "google", "yaml"})),
     "mw": (ROOT / "mw", frozenset({"mw_core", "mw_components", "mw_config", "mw_program", "mw_engine", "pulumi",
-                                   "botocore", "yaml", "matplotlib", "pydantic"})),
+                                   "botocore", "yaml", "matplotlib", "icalendar", "pydantic"})),
     # Build tools: the pack's build reads the installed distributions' metadata.
     "tools": (ROOT / "tools", frozenset({"packaging"})),
     # The policy pack ships alone (make pack): core is copied into it, nothing else of this repository.

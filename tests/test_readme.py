@@ -155,8 +155,18 @@ SECTIONS = [
     "Add your own stack",
     "Use it in CI",
     "Publish and enforce the policy pack",
+    "Before a window runs: targets and calendars",  # issue 17
     "Reference",
 ]
+
+
+def test_the_targets_sample_is_the_commands_output():
+    """Each line of the README's `mw targets` sample is a line of the end-to-end test's output, in order."""
+    section = README[README.index("\n## Before a window runs"):]
+    sample = section[section.index("```\n") + 4:section.index("\n```", section.index("```\n"))].splitlines()
+    output = (ROOT / "tests" / "mw" / "fixtures" / "targets" / "output.txt").read_text(encoding="utf-8").splitlines()
+    positions = [output.index(line) for line in sample]
+    assert len(sample) >= 4 and positions == sorted(positions)
 
 
 def test_the_readme_is_at_most_12_kb():

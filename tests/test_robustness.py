@@ -235,7 +235,9 @@ def _check(config: dict[str, Any]) -> ProgramRun | None:
     """Run the program on ``config``; a ConfigError must be exactly what ``parse`` reports up front."""
     source = f"config of stack {STACK!r}"
     try:
-        parse(_program_view(config), source=source, stack=STACK)
+        # As the program reads it: aws:allowedAccountIds too (None when unset), which `accounts` needs.
+        parse(_program_view(config), source=source, stack=STACK,
+              allowed_account_ids=_as_stack(config).get("aws:allowedAccountIds"))
         expected: ConfigError | None = None
     except ConfigError as err:
         expected = err

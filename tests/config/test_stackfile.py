@@ -499,7 +499,9 @@ def mw_bounded(*argv: str) -> tuple[int, str, str]:
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-@pytest.mark.parametrize("case", BAD_FILES)
+# The alias bombs and deep nesting take the reader to its limits (about 0.7 s a command): CI runs them with the rest.
+@pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.slow) if c.startswith(("alias-bomb", "deep"))
+                                  else c for c in BAD_FILES])
 def test_mw_commands_exit_2_naming_the_file_and_the_place(tmp_path, capsys, no_aws, command, case):
     text, expected = BAD_FILES[case]
     root = project(tmp_path, {"bad": text})

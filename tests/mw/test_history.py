@@ -1360,6 +1360,7 @@ def _endless(body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
                  "NextToken": f"page-{page + 1}"}
 
 
+@pytest.mark.slow  # 500 pages over HTTP
 def test_an_endless_listing_stops_at_the_page_cap(ssm_endpoint: ThreadingHTTPServer) -> None:
     ssm_endpoint.answers.update({"GetMaintenanceWindow": WINDOW_REPLY, "DescribeMaintenanceWindowExecutions": _endless})
 
@@ -1383,6 +1384,7 @@ def test_a_page_token_repeated_over_http_ends_the_listing(ssm_endpoint: Threadin
     assert operations(ssm_endpoint).count("DescribeMaintenanceWindowExecutions") == 2
 
 
+@pytest.mark.slow  # waits out a real 1 s timeout twice
 def test_a_silent_endpoint_times_out_saying_what_it_waited_for(ssm_endpoint: ThreadingHTTPServer,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(mw._aws, "WAIT_NOTICE", 0.05)  # say so at once, well before the timeout

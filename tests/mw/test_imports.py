@@ -11,7 +11,8 @@ from pathlib import Path
 from conftest import ROOT
 
 MODULES = [ROOT / "mw_engine" / name for name in ("__init__.py", "_pulumi.py", "analyzer.py", "engine.py")] + [
-    ROOT / "mw" / name for name in ("plan.py", "schedule.py", "history.py", "calendar.py", "_aws.py")]
+    ROOT / "mw" / name for name in ("plan.py", "schedule.py", "history.py", "calendar.py", "ics.py", "targets.py",
+                                    "_aws.py")]
 
 # (file, module imported inside a function) -> why. Import times over what `mw --help` loads already, medians of
 # 5 runs of `python -X importtime` on the 2-core reference machine.
@@ -23,11 +24,14 @@ DEFERRED = {
     ("mw/plan.py", "mw_engine.engine"): "pulumi's runtime, for a plan only (plan() and Plan.depth)",
     ("mw/schedule.py", "mw_config"): "pulumi through the components, only once a stack is read",
     ("mw/history.py", "mw_config"): "pulumi through the components, only for `--stack`",
-    # matplotlib: the optional viz extra, ~0.4 s.
-    ("mw/calendar.py", "matplotlib"): "the viz extra, only when a calendar is drawn",
-    ("mw/calendar.py", "matplotlib.backends.backend_agg"): "the viz extra, only when a calendar is drawn",
-    ("mw/calendar.py", "matplotlib.figure"): "the viz extra, only when a calendar is drawn",
-    ("mw/calendar.py", "matplotlib.patches"): "the viz extra, only when a calendar is drawn",
+    ("mw/targets.py", "mw_config"): "pulumi through the components, only once a stack is read",
+    ("mw/targets.py", "mw"): "mw._targets_aws, the AWS calls, only once a stack is resolved",
+    # matplotlib and icalendar: the optional viz dependency group, ~0.4 s.
+    ("mw/calendar.py", "matplotlib"): "the viz group, only when a calendar is drawn",
+    ("mw/calendar.py", "matplotlib.backends.backend_agg"): "the viz group, only when a calendar is drawn",
+    ("mw/calendar.py", "matplotlib.figure"): "the viz group, only when a calendar is drawn",
+    ("mw/calendar.py", "matplotlib.patches"): "the viz group, only when a calendar is drawn",
+    ("mw/ics.py", "icalendar"): "the viz group, only when an .ics file is written",
     # botocore's session, config, parsers and utils: ~0.2 s, only once a command calls AWS.
     ("mw/_aws.py", "botocore.config"): "botocore beyond its exceptions, only once AWS is called",
     ("mw/_aws.py", "botocore.session"): "botocore beyond its exceptions, only once AWS is called",
@@ -37,7 +41,7 @@ DEFERRED = {
 
 # What `mw --help` must not import: the modules the deferrals above keep away from it.
 NOT_FOR_HELP = ("pulumi", "pulumi_aws", "grpc", "google.protobuf", "mw_components", "mw_config", "mw_program",
-                "mw_engine", "matplotlib", "yaml", "botocore.session", "botocore.config", "botocore.parsers",
+                "mw_engine", "matplotlib", "icalendar", "yaml", "botocore.session", "botocore.config", "botocore.parsers",
                 "botocore.utils", "boto3")
 
 

@@ -192,7 +192,8 @@ def test_json_shape_and_offsets(capsys):
     assert document["overlaps"] == []
     assert (document["stacks"], document["warnings"]) == ([{"name": "prod", "windows": 2}], [])
     canary, fleet = document["windows"]
-    assert set(canary) == {"stack", "name", "schedule", "timezone", "enabled", "openings"}
+    assert set(canary) == {"stack", "name", "account", "accountName", "region", "schedule", "timezone", "enabled",
+                           "openings"}
     assert (canary["stack"], canary["name"], canary["schedule"], canary["timezone"], canary["enabled"]) == (
         "prod", "PatchProdCanary", "cron(0 2 ? * TUE#2 *)", "America/New_York", True)
     assert canary["openings"][0] == {"opens": "2026-12-10T02:00:00-05:00",
@@ -210,7 +211,8 @@ def test_json_shape_and_offsets(capsys):
 def test_json_of_a_utc_window_carries_a_zero_offset(capsys):
     document = run_json(capsys, "--stack", "dev", "--from", FROM, "--count", "1")
     assert document["windows"] == [{
-        "stack": "dev", "name": DEV_WINDOW, "schedule": "cron(0 2 ? * * *)", "timezone": "UTC", "enabled": True,
+        "stack": "dev", "name": DEV_WINDOW, "account": None, "accountName": None, "region": "us-east-1",
+        "schedule": "cron(0 2 ? * * *)", "timezone": "UTC", "enabled": True,
         "openings": [{"opens": "2026-11-23T02:00:00+00:00", "stopsStarting": "2026-11-23T04:00:00+00:00",
                       "closes": "2026-11-23T05:00:00+00:00"}],
     }]
@@ -218,12 +220,13 @@ def test_json_of_a_utc_window_carries_a_zero_offset(capsys):
 
 def test_stack_all_reads_every_stack_sorted_by_name(capsys):
     document = run_json(capsys, "--stack", "all", "--from", FROM, "--count", "1")
-    assert [(w["stack"], w["name"]) for w in document["windows"]] == [
-        ("dev", DEV_WINDOW), ("prod", "PatchProdCanary"), ("prod", "PatchProdFleet")]
+    assert list(dict.fromkeys((w["stack"], w["name"]) for w in document["windows"])) == [
+        ("dev", DEV_WINDOW), ("org", "PatchOrgCanary"), ("org", "PatchOrgFleet"), ("prod", "PatchProdCanary"),
+        ("prod", "PatchProdFleet")]
     code, out, _ = run(capsys, "--stack", "all", "--from", FROM, "--count", "1")
     assert code == 0
     headings = [line for line in out.splitlines() if line.startswith("Stack ")]
-    assert [h.split(":")[0] for h in headings] == ["Stack dev", "Stack prod"]
+    assert [h.split(":")[0] for h in headings] == ["Stack dev", "Stack org", "Stack prod"]
 
 
 def test_stack_names_ignore_pulumi_yaml(tmp_path):
@@ -344,7 +347,7 @@ def test_a_bad_from_names_the_option_the_value_and_the_format(capsys, value):
 def test_an_unknown_stack_lists_the_stacks(capsys):
     code, out, err = run(capsys, "--stack", "staging")
     assert (code, out) == (2, "")
-    assert err == f"error: no stack 'staging': no Pulumi.staging.yaml in {ROOT} (stacks: dev, prod)\n"
+    assert err == f"error: no stack 'staging': no Pulumi.staging.yaml in {ROOT} (stacks: dev, org, prod)\n"
 
 
 def test_a_bad_stack_config_gives_the_config_error(tmp_path, capsys):
@@ -385,7 +388,7 @@ def spy_on_calendar(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 
     def spy(rows, path, *, start, end):
         calls.append({"labels": [r.label for r in rows], "counts": [len(r.openings) for r in rows],
-                      "start": start, "end": end})
+                      "zones": [r.timezone for r in rows], "start": start, "end": end})
         real(rows, path, start=start, end=end)
 
     monkeypatch.setattr(calendar, "render_calendar", spy)
@@ -404,8 +407,11 @@ def test_png_has_one_row_per_window_labelled_by_stack(tmp_path, capsys, monkeypa
     width, height = struct.unpack(">II", data[16:24])
     assert width > 400 and height > 150
     (call,) = calls
-    assert call["labels"] == [f"dev/{DEV_WINDOW}", "prod/PatchProdCanary", "prod/PatchProdFleet"]
-    assert call["counts"] == [31, 1, 1]
+    # One row per window, however many accounts and regions it is deployed to (the openings are the same).
+    assert call["labels"] == [f"dev/{DEV_WINDOW}", "org/PatchOrgCanary", "org/PatchOrgFleet", "prod/PatchProdCanary",
+                              "prod/PatchProdFleet"]
+    assert call["counts"] == [31, 1, 1, 1, 1]
+    assert call["zones"] == ["UTC", *["America/New_York"] * 4]
     assert call["end"] - call["start"] == timedelta(days=31)
 
 
@@ -440,7 +446,8 @@ def test_missing_matplotlib_is_the_calendar_error(tmp_path, capsys, monkeypatch)
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # `import matplotlib` now raises ImportError
     code, out, err = run(capsys, "--stack", "dev", "--from", FROM, "--output", str(tmp_path / "c.png"))
     assert (code, out) == (2, "")  # the picture is drawn before anything is printed
-    assert err == "error: drawing a calendar needs matplotlib; install the viz extra: pip install -e '.[viz]'\n"
+    assert err == ("error: drawing a calendar needs matplotlib; install the viz dependency group: make (it installs "
+                   "it into .venv), or uv sync --group viz\n")
     assert not (tmp_path / "c.png").exists()
 
 
@@ -769,3 +776,110 @@ def test_issue_cases_exit_2_without_a_traceback_through_mw(tmp_path, capsys, arg
     assert (code, out) == (2, "")
     assert fragment.format(tmp=tmp_path) in err
     assert "Traceback" not in err
+
+
+# ------------------------------------------------------------------------------------------------ accounts and regions
+
+
+HOME, DEV_ACCOUNT, PROD_ACCOUNT = "123456789012", "111111111111", "222222222222"
+
+
+@pytest.mark.parametrize(("stack", "places"), [
+    ("dev", [(DEV_WINDOW, None, None, "us-east-1")]),  # no aws:allowedAccountIds: the account is not known
+    ("prod", [("PatchProdCanary", HOME, None, "us-east-1"), ("PatchProdFleet", HOME, None, "us-east-1")]),
+    ("org", [("PatchOrgCanary", HOME, "platform", "us-east-1"),
+             ("PatchOrgCanary", DEV_ACCOUNT, "workloads-dev", "us-east-1"),
+             ("PatchOrgFleet", PROD_ACCOUNT, "workloads-prod", "us-east-1"),
+             ("PatchOrgFleet", PROD_ACCOUNT, "workloads-prod", "eu-west-1")]),
+])
+def test_json_has_one_complete_entry_per_window_account_and_region(capsys, stack, places):
+    document = run_json(capsys, "--stack", stack, "--from", FROM, "--count", "2")
+    assert [(w["name"], w["account"], w["accountName"], w["region"]) for w in document["windows"]] == places
+    by_name: dict[str, list[Any]] = {}
+    for w in document["windows"]:
+        assert len(w["openings"]) == 2  # every entry complete, none pointing at another
+        by_name.setdefault(w["name"], []).append(w["openings"])
+    assert all(all(o == openings[0] for o in openings) for openings in by_name.values())
+    assert document["stacks"] == [{"name": stack, "windows": len(by_name)}]
+
+
+def test_text_of_a_stack_in_several_accounts_has_a_header_per_account_and_region(capsys):
+    code, out, _ = run(capsys, "--stack", "org", "--from", FROM, "--count", "1")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[:2] == [
+        "Stack org: 2 windows in 4 account/region pairs, next 1 opening after Sun 2026-11-22 12:00 UTC",
+        "A window opens at the same times in every account and region (its timezone sets them): its openings are "
+        "listed where it first appears."]
+    assert [line for line in lines if line.startswith("== ")] == [
+        f"== platform ({HOME}), us-east-1: 1 window", f"== workloads-dev ({DEV_ACCOUNT}), us-east-1: 1 window",
+        f"== workloads-prod ({PROD_ACCOUNT}), us-east-1: 1 window",
+        f"== workloads-prod ({PROD_ACCOUNT}), eu-west-1: 1 window"]
+    assert table_rows(out, "PatchOrgCanary") == [
+        "Thu 2026-12-10 02:00 EST  05:00 EST       06:00 EST  |  Thu 2026-12-10 07:00  10:00           11:00"]
+    assert [lines[i + 1] for i, line in enumerate(lines) if line.startswith("PatchOrg")] == [
+        "  schedule: cron(0 2 ? * TUE#2 *)  timezone: America/New_York  offset: 2 days  duration: 4h  cutoff: 1h",
+        f"  same openings as in platform ({HOME}), us-east-1",
+        "  schedule: cron(0 2 ? * TUE#2 *)  timezone: America/New_York  offset: 5 days  duration: 6h  cutoff: 2h",
+        f"  same openings as in workloads-prod ({PROD_ACCOUNT}), us-east-1"]
+
+
+def accounts_stack(*accounts: dict[str, Any]) -> dict[str, Any]:
+    """NightlyProd and WebHotfix (overlapping 03:00-05:00 on prod web servers) in ``accounts``."""
+    return {"aws:allowedAccountIds": [HOME], "accounts": list(accounts), "windows": [
+        window("NightlyProd", "cron(0 2 ? * * *)", 3, cutoff=1, targets=[PROD_ALL]),
+        window("WebHotfix", "cron(0 3 ? * * *)", 2, targets=[PROD_WEB])]}
+
+
+def member(account: str, name: str, windows: list[str], **extra: Any) -> dict[str, Any]:
+    return {"id": account, "name": name, "roleArn": f"arn:aws:iam::{account}:role/Deploy", "windows": windows,
+            **extra}
+
+
+@pytest.mark.parametrize(("config", "places"), [
+    # The same two windows in two accounts: the instances of one account are not the other's.
+    (accounts_stack(member(DEV_ACCOUNT, "a", ["NightlyProd"]), member(PROD_ACCOUNT, "b", ["WebHotfix"])), []),
+    # Both in one account, in two regions: one overlap, in both places.
+    (accounts_stack(member(DEV_ACCOUNT, "a", ["NightlyProd", "WebHotfix"], regions=["us-east-1", "eu-west-1"])),
+     [(DEV_ACCOUNT, "a", "us-east-1"), (DEV_ACCOUNT, "a", "eu-west-1")]),
+    # Without accounts, regions as before: one overlap, in each region.
+    ({"regions": ["us-east-1", "eu-west-1"], "windows": accounts_stack()["windows"]},
+     [(None, None, "us-east-1"), (None, None, "eu-west-1")]),
+], ids=["two-accounts", "one-account-two-regions", "no-accounts-two-regions"])
+def test_windows_overlap_only_within_one_account_and_region(tmp_path, capsys, config, places):
+    project = make_project(tmp_path, {"test": config})
+    document = run_json(capsys, "--stack", "test", "--from", FROM, "--count", "1", project=project)
+    assert [[(p["account"], p["accountName"], p["region"]) for p in o["places"]] for o in document["overlaps"]] == (
+        [places] if places else [])
+    code, out, _ = run(capsys, "--stack", "test", "--from", FROM, "--count", "1", project=project)
+    assert code == 0
+    if places:
+        where = "; ".join(f"{name} ({account}), {region}" if account else region for account, name, region in places)
+        assert (f"  warning: NightlyProd and WebHotfix may select the same instances (targets AllProd / ProdWeb) in "
+                f"{where} and are both open once:\n") in out
+    else:
+        assert "Overlaps: none" in out
+
+
+# ------------------------------------------------------------------------------------------------ README picture
+
+
+README_PICTURE = ROOT / "docs" / "calendar-31-days.svg"
+README_PICTURE_ARGS = ("--stack", "prod", "--from", "2026-12-01T00:00:00-05:00", "--days", "31")
+
+
+def test_the_readme_picture_is_what_the_command_draws(tmp_path, capsys):
+    """docs/calendar-31-days.svg stays true: regenerate it with
+    `mw schedule --stack prod --from 2026-12-01T00:00:00-05:00 --days 31 --output docs/calendar-31-days.svg`."""
+    pytest.importorskip("matplotlib")
+    code, _, _ = run(capsys, *README_PICTURE_ARGS, "--output", str(tmp_path / "c.svg"))
+    assert code == 0
+    assert (tmp_path / "c.svg").read_bytes() == README_PICTURE.read_bytes()
+
+
+def test_a_picture_of_more_days_than_it_can_show_fails_before_any_work(tmp_path, capsys, monkeypatch):
+    made = count_openings_made(monkeypatch)
+    code, out, err = run(capsys, "--stack", "dev", "--days", "367", "--output", str(tmp_path / "c.png"))
+    assert (code, out, made) == (2, "", [])
+    assert err == ("error: --output: a calendar picture shows at most 366 days, and --days is 367; use a smaller "
+                   "--days (the text and --ics have no such limit)\n")

@@ -198,7 +198,7 @@ def test_mw_help_lists_schema_and_loads_no_config_layer():
               "print(sorted({m.split('.')[0] for m in sys.modules} & {'pydantic', 'mw_config', 'mw_components', "
               "'pulumi', 'jsonschema'}))")
     found = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert (found.returncode, found.stdout) == (0, "['mw.history', 'mw.plan', 'mw.schedule', 'mw.schema']\n[]\n"), (
+    assert (found.returncode, found.stdout) == (0, "['mw.history', 'mw.plan', 'mw.schedule', 'mw.schema', 'mw.targets']\n[]\n"), (
         found.stderr)
 
 

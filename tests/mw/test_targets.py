@@ -708,6 +708,7 @@ def test_the_docs_show_the_end_to_end_output() -> None:
     assert sample in (ROOT / "docs" / "targets.md").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow  # waits out botocore's retry backoff
 def test_throttling_is_retried_then_reported_in_one_line(endpoint: ThreadingHTTPServer, tmp_path: Path) -> None:
     endpoint.throttle = True  # type: ignore[attr-defined]
 
