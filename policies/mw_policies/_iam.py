@@ -265,6 +265,16 @@ def service_wide(action: str) -> bool:
     return action == "*" or (action.endswith(":*") and ":" not in action[:-2])
 
 
+def anyone(principal: Any) -> bool:
+    """Whether a statement's Principal is any AWS principal: ``*``, or ``*`` among its ``AWS`` principals."""
+    if principal == "*":
+        return True
+    if isinstance(principal, dict):
+        values = principal.get("AWS")
+        return values == "*" or (isinstance(values, list) and "*" in values)
+    return False
+
+
 def service_principals(principal: Any) -> tuple[str, ...]:
     """The ``Service`` principals of a statement's Principal."""
     if isinstance(principal, dict):

@@ -146,16 +146,6 @@ stack_account_service_role = StackPolicy(
 _POLICY_TYPES = (BUCKET, BUCKET_POLICY, TOPIC, TOPIC_POLICY)
 
 
-def _anyone(principal: Any) -> bool:
-    """Whether a statement's Principal is any AWS principal: ``*``, or ``*`` among its ``AWS`` principals."""
-    if principal == "*":
-        return True
-    if isinstance(principal, dict):
-        values = principal.get("AWS")
-        return values == "*" or (isinstance(values, list) and "*" in values)
-    return False
-
-
 def _beyond(statement: _iam.Statement, ours: frozenset[str]) -> str | None:
     """Why an allowing statement for ``*`` reaches beyond the stack's accounts, or None when a condition keeps it
     within them."""
@@ -189,7 +179,7 @@ def _stack_policy_principals(args: StackValidationArgs, report_violation: Report
         for resource in stack.of_type(resource_type):
             document = _iam.read(get(stack.props(resource), "policy"))
             for statement in document.statements:
-                if not statement.allows or not _anyone(statement.principal):
+                if not statement.allows or not _iam.anyone(statement.principal):
                     continue
                 if resource_type == BUCKET_POLICY and not statement.conditions:
                     continue  # a public bucket: s3-bucket-policy reports it

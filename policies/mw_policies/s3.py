@@ -185,16 +185,6 @@ s3_bucket_versioning = ResourceTypePolicy(
 )
 
 
-def _anyone(principal: Any) -> bool:
-    """Whether a statement's Principal is everyone: ``*`` or ``{"AWS": "*"}``."""
-    if principal == "*":
-        return True
-    if isinstance(principal, dict):
-        values = principal.get("AWS")
-        return values == "*" or (isinstance(values, list) and "*" in values)
-    return False
-
-
 def _s3_bucket_policy(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     who = _who(args.resource_type, args.name)
     document = _iam.read(get(props(args), "policy"))
@@ -210,7 +200,7 @@ def _s3_bucket_policy(args: ResourceValidationArgs, report_violation: ReportViol
         report_violation(message(who, f"policy: {problem}",
                                  "write the bucket policy as IAM JSON with Effect, Principal, Action and Resource"))
     for statement in document.statements:
-        if statement.allows and _anyone(statement.principal) and not statement.conditions:
+        if statement.allows and _iam.anyone(statement.principal) and not statement.conditions:
             report_violation(message(
                 who,
                 f"policy ({statement.label}) allows {', '.join(statement.actions or statement.not_actions or ())} "
@@ -350,7 +340,7 @@ def denies_insecure_transport(document: _iam.Document, bucket_name: Any) -> bool
     """Whether a bucket policy has a Deny of every S3 action for everyone when aws:SecureTransport is false,
     on the bucket and its objects (checked when the bucket's name is known)."""
     for statement in document.statements:
-        if statement.effect != "Deny" or not _anyone(statement.principal):
+        if statement.effect != "Deny" or not _iam.anyone(statement.principal):
             continue
         if not any(_iam.action_matches(a, "s3:*") for a in statement.actions or ()):
             continue

@@ -12,14 +12,13 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import re
 import subprocess
 import sys
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -60,17 +59,6 @@ T0 = datetime(2024, 5, 1, 2, 0, tzinfo=UTC)
 
 
 # --- harness -----------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def no_aws_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No credentials, region, profile or endpoint from the machine running the tests, and no IMDS lookups."""
-    for name in list(os.environ):
-        if name.startswith("AWS_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
 
 
 _LOADERS: dict[str | None, Any] = {}
@@ -1188,23 +1176,11 @@ class _SsmStandIn(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def ssm_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[ThreadingHTTPServer]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _SsmStandIn)
+def ssm_endpoint(serve_aws: Callable[..., ThreadingHTTPServer], monkeypatch: pytest.MonkeyPatch) -> ThreadingHTTPServer:
+    server = serve_aws(_SsmStandIn)
     server.requests, server.answers, server.release = [], {}, threading.Event()
-    # A short poll interval: shutdown() waits up to one interval.
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{server.server_address[1]}")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_REGION", "us-east-1")
-    try:
-        yield server
-    finally:
-        server.release.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    return server
 
 
 def bounded(call: Any, seconds: float = 20) -> Any:
@@ -1563,23 +1539,13 @@ def sts_error(code: str, message: str) -> tuple[int, str]:
 
 
 @pytest.fixture
-def accounts_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[ThreadingHTTPServer]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _AccountsStandIn)
+def accounts_endpoint(serve_aws: Callable[..., ThreadingHTTPServer]) -> ThreadingHTTPServer:
+    server = serve_aws(_AccountsStandIn)
     server.requests, server.sts = [], (200, ASSUMED)
     server.windows = {("testing", "us-east-1"): {"Canary": CANARY_ID},
                       (MEMBER_KEY, "us-east-1"): {"Fleet": FLEET_US_ID},
                       (MEMBER_KEY, "eu-west-1"): {"Fleet": FLEET_EU_ID}}
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{server.server_address[1]}")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    return server
 
 
 def calls(server: ThreadingHTTPServer) -> list[tuple[str, str, str, str]]:

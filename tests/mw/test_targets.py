@@ -11,11 +11,9 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import shutil
 import sys
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -39,17 +37,6 @@ ACCOUNT = "111122223333"
 REGION = "eu-west-1"
 
 # --- harness -----------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def no_aws_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No credentials, region, profile or endpoint from the machine running the tests, and no IMDS lookups."""
-    for name in list(os.environ):
-        if name.startswith("AWS_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
 
 
 _BOTOCORE = botocore.session.get_session()  # one session: service models load once for all tests
@@ -653,21 +640,11 @@ class _StandIn(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[ThreadingHTTPServer]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _StandIn)
+def endpoint(serve_aws: Callable[..., ThreadingHTTPServer]) -> ThreadingHTTPServer:
+    server = serve_aws(_StandIn)
     server.requests = []  # type: ignore[attr-defined]
     server.throttle = False  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{server.server_address[1]}")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    return server
 
 
 def fake_account(tmp_path: Path) -> Path:
