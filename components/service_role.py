@@ -24,7 +24,6 @@ MANAGED_POLICY_NAME = "AmazonSSMMaintenanceWindowRole"
 # and region ("arn:aws:lambda:*:*:function:SSM*", "arn:aws:states:*:*:stateMachine:SSM*"; AWS Managed Policy
 # Reference, AmazonSSMMaintenanceWindowRole).
 MANAGED_PREFIX = "SSM"
-_KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]{1,128}")
 _SERVICE_PRINCIPAL = re.compile(r"[a-z0-9][a-z0-9.-]*\.amazonaws\.com(\.cn)?")
 
 
@@ -75,7 +74,7 @@ def _granted_function(function: Any, context: Context) -> list[Problem]:
 
 
 def _kms_key_arn_problem(key: str) -> str | None:
-    if isinstance(key, str) and _KMS_KEY_ARN.fullmatch(key):
+    if isinstance(key, str) and arns.KMS_KEY_ARN.fullmatch(key):
         return None
     return (f"{limits.describe_value(key)} is not a KMS key ARN (allowed: "
             "arn:<partition>:kms:<region>:<account>:key/<id>; IAM grants name keys, not aliases)")

@@ -18,6 +18,7 @@ message says what to do: configure credentials or a region, grant a named IAM ac
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import os
@@ -25,7 +26,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -85,7 +86,9 @@ THROTTLED = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsExce
 # The IAM action that authorizes an API call, where its name is not ``ssm:<Operation>``.
 _ACTIONS = {"ListObjectsV2": "s3:ListBucket", "GetObject": "s3:GetObject", "HeadObject": "s3:GetObject",
             "AssumeRole": "sts:AssumeRole", "DescribeInstances": "ec2:DescribeInstances",
-            "ListGroupResources": "resource-groups:ListGroupResources"}
+            # The model's "Minimum permissions" of ListGroupResources: the group's query runs with the caller's.
+            "ListGroupResources": "resource-groups:ListGroupResources (with cloudformation:DescribeStacks, "
+                                  "cloudformation:ListStackResources and tag:GetResources)"}
 # AWS names the denied action in most AccessDenied messages ("... is not authorized to perform: ssm:X on ...").
 _DENIED_ACTION = re.compile(r"not authorized to perform:? ([a-z0-9-]+:[A-Za-z0-9*]+)")
 # botocore.utils.validate_region_name, which raises InvalidRegionError when a client is made: a region must be a
@@ -161,6 +164,14 @@ def parse_timeout(text: str) -> float:
         raise ValueError(f"{describe_value(text)} is not a timeout; allowed: seconds, more than 0 and at most "
                          f"{MAX_TIMEOUT:g} (default {DEFAULT_TIMEOUT:g})")
     return seconds
+
+
+def parse_timeout_arg(text: str) -> float:
+    """``--timeout`` (argparse ``type=``): :func:`parse_timeout`, its ValueError as argparse's error."""
+    try:
+        return parse_timeout(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -306,6 +317,15 @@ class _RoleClients(Clients):
     def for_role(self, role_arn: str, region: str | None = None, *,
                  duration_seconds: int | None = None, session_name: str = "") -> Clients:
         raise AwsError(f"mw does not chain roles: {role_arn} would be assumed from an assumed role")
+
+
+ClientsFactory = Callable[[str | None, str | None, float | None], Clients]
+"""Makes the clients for one run from ``--region``, ``--profile`` and ``--timeout``; tests pass stubbed ones."""
+
+
+def default_clients(region: str | None, profile: str | None, timeout: float | None) -> Clients:
+    """The :data:`ClientsFactory` commands use outside tests."""
+    return Clients(region=region, profile=profile, timeout=timeout)
 
 
 # --- assuming roles ----------------------------------------------------------------------------------------

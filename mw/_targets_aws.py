@@ -11,12 +11,11 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from mw._aws import ACCESS_DENIED, MAX_PAGES, AccessDenied, AwsError, error_code, error_message, paginate
+from mw._aws import MAX_PAGES, AwsError, error_code, error_message, paginate
 
 EC2_PAGE = 1000  # DescribeInstances MaxResults: 5 to 1000
 EC2_FILTER_VALUES = 200  # "The maximum number of filter values specified on a single call is 200" (EC2's error text)
@@ -31,28 +30,7 @@ INSTANCE_TYPES = {t.lower(): t for t in (EC2_INSTANCE, MANAGED_INSTANCE)}
 # SSM never targets a terminated instance; it is left out of every answer (shutting-down still is reported).
 GONE = "terminated"
 
-DESCRIBE_INSTANCES = "ec2:DescribeInstances"
-DESCRIBE_INSTANCE_INFORMATION = "ssm:DescribeInstanceInformation"
-# The model's "Minimum permissions" of ListGroupResources: the group's query is run with the caller's rights.
-LIST_GROUP_RESOURCES = ("resource-groups:ListGroupResources (with cloudformation:DescribeStacks, "
-                        "cloudformation:ListStackResources and tag:GetResources)")
-
-_NAMED_ACTION = re.compile(r"not authorized to perform:? ([a-z0-9-]+:[A-Za-z0-9*]+)")
 _WILDCARD = re.compile(r"([\\*?])")
-
-
-@contextmanager
-def needs(action: str) -> Iterator[None]:
-    """An access error inside is :class:`AccessDenied` naming ``action`` (or the action AWS's message names), which
-    may say more than :func:`mw._aws.iam_action` does (the permissions a resource group query needs besides its
-    own); every other error is left to :func:`mw._aws.aws_errors`."""
-    try:
-        yield
-    except ClientError as err:
-        if error_code(err) not in ACCESS_DENIED:
-            raise
-        named = _NAMED_ACTION.search(error_message(err))
-        raise AccessDenied(named.group(1) if named else action, err.operation_name, error_message(err)) from None
 
 
 def literal(value: str) -> str:
@@ -98,12 +76,11 @@ def has_tags(instance: Mapping[str, Any], tags: Mapping[str, Sequence[str]], tag
 
 
 def _instances(ec2: Any, filters: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    with needs(DESCRIBE_INSTANCES):
-        for reservation in list(paginate(ec2, "describe_instances", "Reservations", page_size=EC2_PAGE,
-                                         Filters=filters)):
-            for instance in reservation.get("Instances") or []:
-                if instance.get("InstanceId") and (instance.get("State") or {}).get("Name") != GONE:
-                    yield instance
+    for reservation in list(paginate(ec2, "describe_instances", "Reservations", page_size=EC2_PAGE,
+                                     Filters=filters)):
+        for instance in reservation.get("Instances") or []:
+            if instance.get("InstanceId") and (instance.get("State") or {}).get("Name") != GONE:
+                yield instance
 
 
 def tagged_instances(ec2: Any, tags: Mapping[str, Sequence[str]], tag_keys: Sequence[str]) -> list[dict[str, Any]]:
@@ -143,17 +120,16 @@ def group_members(rg: Any, group: str, resource_types: Sequence[str]) -> tuple[l
     members: list[dict[str, Any]] = []
     query_errors: list[dict[str, Any]] = []
     try:
-        with needs(LIST_GROUP_RESOURCES):
-            for params in calls:
-                # botocore's paginator rather than paginate(): the pages' QueryErrors are wanted too.
-                pages = rg.get_paginator("list_group_resources").paginate(
-                    **params, PaginationConfig={"PageSize": GROUP_PAGE})
-                for count, page in enumerate(pages, 1):
-                    members += page.get("Resources") or []
-                    query_errors += page.get("QueryErrors") or []
-                    if count >= MAX_PAGES and page.get("NextToken"):
-                        raise AwsError(f"ListGroupResources of {group!r} still offers more after {MAX_PAGES} "
-                                       "pages: mw reads at most that many and does not show a cut list")
+        for params in calls:
+            # botocore's paginator rather than paginate(): the pages' QueryErrors are wanted too.
+            pages = rg.get_paginator("list_group_resources").paginate(
+                **params, PaginationConfig={"PageSize": GROUP_PAGE})
+            for count, page in enumerate(pages, 1):
+                members += page.get("Resources") or []
+                query_errors += page.get("QueryErrors") or []
+                if count >= MAX_PAGES and page.get("NextToken"):
+                    raise AwsError(f"ListGroupResources of {group!r} still offers more after {MAX_PAGES} "
+                                   "pages: mw reads at most that many and does not show a cut list")
     except ClientError as err:
         code = error_code(err)
         if code == "NotFoundException":
@@ -193,10 +169,9 @@ def managed_nodes(ssm: Any, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
 def _nodes(ssm: Any, ids: list[str]) -> dict[str, dict[str, Any]] | None:
     """The nodes among ``ids``; None when SSM refuses the call because one of them is not a node it knows."""
     try:
-        with needs(DESCRIBE_INSTANCE_INFORMATION):
-            return {n["InstanceId"]: n for n in paginate(
-                ssm, "describe_instance_information", "InstanceInformationList", page_size=SSM_PAGE,
-                required=("InstanceId",), Filters=[{"Key": "InstanceIds", "Values": ids}])}
+        return {n["InstanceId"]: n for n in paginate(
+            ssm, "describe_instance_information", "InstanceInformationList", page_size=SSM_PAGE,
+            required=("InstanceId",), Filters=[{"Key": "InstanceIds", "Values": ids}])}
     except ClientError as err:
         if error_code(err) != "InvalidInstanceId":
             raise

@@ -73,23 +73,22 @@ from mw._aws import (
     MAX_TIMEOUT,
     TIMEOUT_ENV,
     Clients,
+    ClientsFactory,
     NotFound,
     ReplyError,
     RoleDenied,
     as_utc,
     aws_errors,
     check_region,
+    default_clients,
     error_code,
     paginate,
-    parse_timeout,
+    parse_timeout_arg,
     translate,
 )
 from mw.plan import find_project
 from mw_core.errors import MWError
 from mw_core.limits import describe_value
-
-ClientsFactory = Callable[[str | None, str | None, float | None], Clients]
-"""Makes the clients for one run from ``--region``, ``--profile`` and ``--timeout``; tests pass stubbed ones."""
 
 STATUSES = ("PENDING", "IN_PROGRESS", "SUCCESS", "FAILED", "TIMED_OUT", "CANCELLING", "CANCELLED",
             "SKIPPED_OVERLAPPING")
@@ -156,14 +155,6 @@ def check_since(since: Since, now: datetime) -> datetime:
     return moment
 
 
-def parse_timeout_arg(text: str) -> float:
-    """``--timeout``: seconds to wait for AWS per attempt."""
-    try:
-        return parse_timeout(text)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
-
-
 def parse_status(text: str) -> str:
     """A window execution status, case-insensitive."""
     value = text.strip().upper().replace("-", "_")
@@ -174,7 +165,7 @@ def parse_status(text: str) -> str:
 
 def register(commands: argparse._SubParsersAction, clients: ClientsFactory | None = None) -> None:
     """Add ``mw history``, ``mw history show`` and ``mw history output``; ``clients`` replaces boto3 in tests."""
-    factory = clients or _default_clients
+    factory = clients or default_clients
     parser = commands.add_parser(
         "history", help="a window's executions, tasks, invocations and full output (calls AWS)",
         description="List maintenance window executions; `show` drills into one, `output` prints its steps' output.")
@@ -229,10 +220,6 @@ def _aws_options(parser: argparse.ArgumentParser, *, nested: bool,
                              f"{TIMEOUT_ENV}, else {DEFAULT_TIMEOUT:g}; at most {MAX_TIMEOUT:g}); {DEFAULT_ATTEMPTS} "
                              "attempts per call unless AWS_MAX_ATTEMPTS says otherwise",
                         **default)
-
-
-def _default_clients(region: str | None, profile: str | None, timeout: float | None) -> Clients:
-    return Clients(region=region, profile=profile, timeout=timeout)
 
 
 def _now() -> datetime:

@@ -32,8 +32,18 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from mw._aws import DEFAULT_ATTEMPTS, DEFAULT_TIMEOUT, MAX_TIMEOUT, TIMEOUT_ENV, Clients, aws_errors, check_region
-from mw.history import ClientsFactory, parse_timeout_arg
+from mw._aws import (
+    DEFAULT_ATTEMPTS,
+    DEFAULT_TIMEOUT,
+    MAX_TIMEOUT,
+    TIMEOUT_ENV,
+    Clients,
+    ClientsFactory,
+    aws_errors,
+    check_region,
+    default_clients,
+    parse_timeout_arg,
+)
 from mw.plan import find_project
 from mw_core.errors import MWError
 
@@ -87,11 +97,7 @@ def register(commands: argparse._SubParsersAction, clients: ClientsFactory | Non
                         help=f"seconds to wait for AWS to connect, then to answer, per attempt (default: "
                              f"{TIMEOUT_ENV}, else {DEFAULT_TIMEOUT:g}; at most {MAX_TIMEOUT:g}); {DEFAULT_ATTEMPTS} "
                              "attempts per call unless AWS_MAX_ATTEMPTS says otherwise")
-    parser.set_defaults(handler=partial(_command, clients or _default_clients))
-
-
-def _default_clients(region: str | None, profile: str | None, timeout: float | None) -> Clients:
-    return Clients(region=region, profile=profile, timeout=timeout)
+    parser.set_defaults(handler=partial(_command, clients or default_clients))
 
 
 def _command(factory: ClientsFactory, args: argparse.Namespace) -> int:

@@ -72,6 +72,8 @@ _REGION_PARTITION = {region: partition for partition, regions in PARTITIONS.item
 
 # An AWS account ID is 12 digits (AWS Account Management Reference Guide, "View AWS account identifiers").
 ACCOUNT_ID = re.compile(r"[0-9]{12}")
+# A KMS key by ARN (not an alias): what an IAM grant on a key names.
+KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]{1,128}")
 _WILDCARDS = frozenset("*?")
 
 

@@ -24,6 +24,7 @@ from pulumi.runtime import config as runtime_config
 import mw_config as stack_config
 from mw_config import NAMESPACE, Account, StackConfig
 from mw_config.stackfile import namespace_problems
+from mw_core import arns
 from mw_core.errors import ConfigError
 
 SERVICE_ROLE_NAME = "service-role"
@@ -36,25 +37,23 @@ LOG_GROUP_NAME = "output-logs"
 def main() -> None:
     """Read and validate the whole stack config, then register every resource."""
     stack = pulumi.get_stack()
-    # As the program gets it: JSON text from the CLI, a Python list from tests (namespaced() decodes both).
-    allowed = stack_config.namespaced({f"{NAMESPACE}:ids": runtime_config.get_config("aws:allowedAccountIds")})["ids"]
-    deploy(stack_config.parse(read_config(), source=f"config of stack {stack!r}", stack=stack,
-                              allowed_account_ids=allowed))
+    deploy(stack_config.parse_stack(read_config(), source=f"config of stack {stack!r}", stack=stack))
 
 
 def read_config() -> dict[str, Any]:
-    """The ``maintenance-windows:*`` values, however they were set (CLI, env, ``set_all_config``).
+    """The config the program reads, by full key: the ``maintenance-windows:*`` values and
+    ``aws:allowedAccountIds`` (which ``accounts`` needs), however they were set (CLI, env, ``set_all_config``).
 
-    The CLI passes structured values as JSON text, decoded by :func:`mw_config.namespaced`; tests may set
-    Python values directly. A key whose
-    namespace looks like a misspelling of this project's (``maintenance-window:windows``) is a
-    ConfigError, as when ``mw`` reads the stack file: the program would otherwise ignore it.
+    The CLI passes structured values as JSON text, which :func:`mw_config.parse_stack` decodes; tests may set
+    Python values directly. A key whose namespace looks like a misspelling of this project's
+    (``maintenance-window:windows``) is a ConfigError, as when ``mw`` reads the stack file: the program would
+    otherwise ignore it.
     """
     keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
     ConfigError.check(namespace_problems(keys, NAMESPACE), f"config of stack {pulumi.get_stack()!r}")
-    keys |= {f"{NAMESPACE}:{key}" for key in stack_config.TOP_KEYS}
-    values = {key: value for key in sorted(keys) if (value := runtime_config.get_config(key)) is not None}
-    return stack_config.namespaced(values)
+    keys = {key for key in keys if key.startswith(f"{NAMESPACE}:")}
+    keys |= {f"{NAMESPACE}:{key}" for key in stack_config.TOP_KEYS} | {"aws:allowedAccountIds"}
+    return {key: value for key in sorted(keys) if (value := runtime_config.get_config(key)) is not None}
 
 
 @dataclass
@@ -242,7 +241,7 @@ def _with_stack_resources(window: MaintenanceWindowArgs, region: str | None, sha
 def _topic_key(config: StackConfig) -> str | None:
     """The stack topic's KMS key when it is a customer managed key given by ARN (roles need a grant on it)."""
     key = config.notifications.kms_master_key_id if config.notifications is not None else None
-    return key if isinstance(key, str) and ":kms:" in key and ":key/" in key else None
+    return key if isinstance(key, str) and arns.KMS_KEY_ARN.fullmatch(key) else None
 
 
 def _with_task_grants(role: ServiceRoleArgs, windows: list[MaintenanceWindowArgs],

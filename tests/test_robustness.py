@@ -1,7 +1,7 @@
 """Robustness: random stack configs, valid and broken, through the real program under the engine stand-in.
 
 Whatever the config, the program either registers resources or raises ``ConfigError`` naming key paths, never
-another exception; and a ``ConfigError`` always comes from ``mw_config.parse``, which the program runs before
+another exception; and a ``ConfigError`` always comes from ``mw_config.parse_stack``, which the program runs before
 registering anything, so a bad config never leaves a half-registered stack. (Random *resource properties*
 against the policy rules are covered by ``tests/test_policy_pack.py``; any-string schedules by
 ``tests/test_schedule.py``.)
@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from mw.plan import Plan, render
-from mw_config import NAMESPACE, TOP_KEYS, namespaced, parse
+from mw_config import NAMESPACE, TOP_KEYS, namespaced, parse_stack
 from mw_core import schedule
 from mw_core.errors import ConfigError, MWError, ScheduleError
 from mw_engine.engine import ProgramRun, config_to_pulumi, run_program
@@ -218,10 +218,10 @@ _SEEDS = _seed_configs()
 
 
 def _program_view(config: dict[str, Any]) -> dict[str, Any]:
-    """The values the program reads: each config value as the CLI hands it over (a string), decoded as
-    ``mw_program.read_config`` decodes it (:func:`mw_config.namespaced`: JSON when it parses)."""
+    """The values the program reads: each config value as the CLI hands it over (a string), for
+    :func:`mw_config.parse_stack` to decode as ``mw_program.main`` does."""
     values, _ = config_to_pulumi(_as_stack(config))
-    return namespaced(values)
+    return values
 
 
 def _run(config: dict[str, Any]) -> ProgramRun | ConfigError:
@@ -235,9 +235,7 @@ def _check(config: dict[str, Any]) -> ProgramRun | None:
     """Run the program on ``config``; a ConfigError must be exactly what ``parse`` reports up front."""
     source = f"config of stack {STACK!r}"
     try:
-        # As the program reads it: aws:allowedAccountIds too (None when unset), which `accounts` needs.
-        parse(_program_view(config), source=source, stack=STACK,
-              allowed_account_ids=_as_stack(config).get("aws:allowedAccountIds"))
+        parse_stack(_program_view(config), source=source, stack=STACK)
         expected: ConfigError | None = None
     except ConfigError as err:
         expected = err

@@ -7,8 +7,11 @@ import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
+import botocore.session
 import pytest
+from aws_stubs import DEFAULT_REGION, StubClients
 
 Serve = Callable[[type[BaseHTTPRequestHandler]], ThreadingHTTPServer]
 
@@ -22,6 +25,34 @@ def no_aws_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+_LOADERS: dict[str | None, Any] = {}
+
+
+@pytest.fixture(autouse=True)
+def service_models_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every botocore session a test makes (``mw history`` makes one per run) reads the service models through one
+    loader, so each JSON model is parsed once for all tests instead of once per session (about 0.35 s each). The
+    files are the same either way, and botocore already shares one loader among all clients of a session."""
+    real = botocore.session.create_loader
+
+    def shared(search_path_string: str | None = None) -> Any:
+        if search_path_string not in _LOADERS:
+            _LOADERS[search_path_string] = real(search_path_string)
+        return _LOADERS[search_path_string]
+
+    monkeypatch.setattr(botocore.session, "create_loader", shared)
+
+
+@pytest.fixture
+def stubbed(request: pytest.FixtureRequest) -> Iterator[StubClients]:
+    """Stubbed clients (tests/aws_stubs.py) in the test module's ``STUB_REGION`` (default us-east-1); every answer a
+    test set up must have been asked for."""
+    clients = StubClients(getattr(request.module, "STUB_REGION", DEFAULT_REGION))
+    yield clients
+    for stubber in clients.stubbers.values():
+        stubber.assert_no_pending_responses()
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,13 +29,14 @@ from typing import Any
 import botocore.exceptions
 import botocore.session
 import pytest
+from aws_stubs import BOTOCORE, StubClients
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
 import mw._aws
 import mw.cli
 from mw import history
-from mw._aws import Clients, Waits, client_config, iam_action, reply_problem
+from mw._aws import Clients, Waits, iam_action, reply_problem
 from mw_core.errors import MWError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,60 +60,6 @@ T0 = datetime(2024, 5, 1, 2, 0, tzinfo=UTC)
 
 
 # --- harness -----------------------------------------------------------------------------------------------
-
-
-_LOADERS: dict[str | None, Any] = {}
-
-
-@pytest.fixture(autouse=True)
-def service_models_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every botocore session a test makes (``mw history`` makes one per run) reads the service models through one
-    loader, so each JSON model is parsed once for all tests instead of once per session (about 0.35 s each). The
-    files are the same either way, and botocore already shares one loader among all clients of a session."""
-    real = botocore.session.create_loader
-
-    def shared(search_path_string: str | None = None) -> Any:
-        if search_path_string not in _LOADERS:
-            _LOADERS[search_path_string] = real(search_path_string)
-        return _LOADERS[search_path_string]
-
-    monkeypatch.setattr(botocore.session, "create_loader", shared)
-
-
-_BOTOCORE = botocore.session.get_session()  # one session: service models load once for all tests
-
-
-class StubClients(Clients):
-    """Real botocore clients (dummy keys), each behind an active Stubber; remembers the regions asked for."""
-
-    def __init__(self, region: str | None = "us-east-1") -> None:
-        super().__init__(region=region)
-        self.stubbers: dict[tuple[str, str], Stubber] = {}
-        self.asked: list[tuple[str, str | None]] = []
-
-    def client(self, service: str, region: str | None = None) -> Any:
-        self.asked.append((service, region or self.region))
-        key = (service, region or self.region or "us-east-1")
-        if key not in self.stubbers:
-            client = _BOTOCORE.create_client(service, region_name=key[1], aws_access_key_id="testing",
-                                             aws_secret_access_key="testing",
-                                             config=client_config(self.timeout, self.attempts))
-            self.stubbers[key] = Stubber(client)
-            self.stubbers[key].activate()
-        return self.stubbers[key].client
-
-    def stub(self, service: str = "ssm", region: str = "us-east-1") -> Stubber:
-        self.client(service, region)
-        self.asked.pop()
-        return self.stubbers[(service, region)]
-
-
-@pytest.fixture
-def aws() -> Iterator[StubClients]:
-    clients = StubClients()
-    yield clients
-    for stubber in clients.stubbers.values():
-        stubber.assert_no_pending_responses()  # every call a test expected was made
 
 
 class Tty(io.StringIO):
@@ -228,9 +175,9 @@ def test_status_is_case_insensitive() -> None:
     assert history.parse_status("timed-out") == "TIMED_OUT"
 
 
-def test_a_since_in_the_future_is_refused(aws: StubClients) -> None:
+def test_a_since_in_the_future_is_refused(stubbed: StubClients) -> None:
     assert "--since '2999-01-01' is in the future" in failed(run(["history", "--window", WINDOW_ID, "--since",
-                                                                  "2999-01-01"], aws))
+                                                                  "2999-01-01"], stubbed))
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -239,10 +186,10 @@ def test_a_since_in_the_future_is_refused(aws: StubClients) -> None:
     ("99999w", "--since '99999w' is before 1970 (0107-10-26T02:00:00Z)"),  # 5 digits: the most a span takes
     ("2024-05-01T02:00:01Z", "--since '2024-05-01T02:00:01Z' is in the future (2024-05-01T02:00:01Z)"),
 ])
-def test_a_since_outside_1970_to_now_is_refused_with_the_range(text: str, message: str, aws: StubClients,
+def test_a_since_outside_1970_to_now_is_refused_with_the_range(text: str, message: str, stubbed: StubClients,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(history, "_now", lambda: T0)
-    assert failed(run(["history", "--window", WINDOW_ID, "--since", text], aws)) == (
+    assert failed(run(["history", "--window", WINDOW_ID, "--since", text], stubbed)) == (
         f"error: {message}; allowed: from 1970-01-01T00:00:00Z to now\n")
 
 
@@ -257,13 +204,13 @@ def test_a_since_beyond_what_a_time_can_hold_is_refused_with_the_range(text: str
     assert "Traceback" not in stderr.getvalue()
 
 
-def test_a_since_of_1970_is_the_earliest_accepted(aws: StubClients, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_since_of_1970_is_the_earliest_accepted(stubbed: StubClients, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(history, "_now", lambda: T0)
-    ssm = aws.stub()
+    ssm = stubbed.stub()
     expect_window_by_id(ssm)
     expect_executions(ssm, [], filters=[{"Key": "ExecutedAfter", "Values": ["1970-01-01T00:00:00Z"]}])
 
-    assert run(["history", "--window", WINDOW_ID, "--since", "1970-01-01"], aws).code == 0
+    assert run(["history", "--window", WINDOW_ID, "--since", "1970-01-01"], stubbed).code == 0
 
 
 @pytest.mark.parametrize("text", ["0", "-1", "abc", "nan", "inf", "3601", ""])
@@ -386,15 +333,15 @@ def test_a_bad_region_in_the_stack_is_named_by_file_and_key(lines: str, where: s
 # --- mw history --------------------------------------------------------------------------------------------
 
 
-def test_executions_of_a_window_by_id_come_from_every_page_newest_first(aws: StubClients) -> None:
-    ssm = aws.stub()
+def test_executions_of_a_window_by_id_come_from_every_page_newest_first(stubbed: StubClients) -> None:
+    ssm = stubbed.stub()
     expect_window_by_id(ssm)
     expect_executions(ssm, [window_execution(OLDEST_EXECUTION, "SUCCESS", T0 - timedelta(days=2), 3),
                             window_execution(EXECUTION, "FAILED", T0, 2.5, "One or more tasks failed.")],
                       next_token="page-2")
     expect_executions(ssm, [window_execution(OLDER_EXECUTION, "SUCCESS", T0 - timedelta(days=1), 61)], token="page-2")
 
-    result = run(["history", "--window", WINDOW_ID, "--json"], aws)
+    result = run(["history", "--window", WINDOW_ID, "--json"], stubbed)
 
     assert result.code == 0
     assert result.json() == {
@@ -412,8 +359,8 @@ def test_executions_of_a_window_by_id_come_from_every_page_newest_first(aws: Stu
                           "duration_seconds": 180.0}]}]}
 
 
-def test_a_window_name_resolves_to_every_window_of_exactly_that_name(aws: StubClients) -> None:
-    ssm = aws.stub()
+def test_a_window_name_resolves_to_every_window_of_exactly_that_name(stubbed: StubClients) -> None:
+    ssm = stubbed.stub()
     expect_windows_named(ssm, "PatchTestWorkloadWebServers", [
         {"WindowId": WINDOW_ID, "Name": "PatchTestWorkloadWebServers"},
         {"WindowId": "mw-0aaaaaaaaaaaaaaaa", "Name": "PatchTestWorkloadWebServers-old"},
@@ -422,7 +369,7 @@ def test_a_window_name_resolves_to_every_window_of_exactly_that_name(aws: StubCl
     expect_executions(ssm, [window_execution(EXECUTION, "SUCCESS", T0, 3, "")])
     expect_executions(ssm, [], window_id=OTHER_WINDOW_ID)
 
-    result = run(["history", "--window", "PatchTestWorkloadWebServers"], aws)
+    result = run(["history", "--window", "PatchTestWorkloadWebServers"], stubbed)
 
     assert result.code == 0
     assert result.out == (
@@ -435,35 +382,35 @@ def test_a_window_name_resolves_to_every_window_of_exactly_that_name(aws: StubCl
         "An execution's tasks and instances: mw history show EXECUTION_ID\n")
 
 
-def test_an_unknown_window_name_lists_close_names(aws: StubClients) -> None:
-    ssm = aws.stub()
+def test_an_unknown_window_name_lists_close_names(stubbed: StubClients) -> None:
+    ssm = stubbed.stub()
     expect_windows_named(ssm, "PatchTestWorkloadWebServer", [])
     ssm.add_response("describe_maintenance_windows", {"WindowIdentities": [
         {"WindowId": WINDOW_ID, "Name": "PatchTestWorkloadWebServers"},
         {"WindowId": OTHER_WINDOW_ID, "Name": "PatchProdWorkloadWebServers"},
         {"WindowId": "mw-0aaaaaaaaaaaaaaaa", "Name": "Backups"}]}, {"MaxResults": 100})
 
-    message = failed(run(["history", "--window", "PatchTestWorkloadWebServer"], aws))
+    message = failed(run(["history", "--window", "PatchTestWorkloadWebServer"], stubbed))
 
     assert message == ("error: no maintenance window named 'PatchTestWorkloadWebServer' in us-east-1; close names: "
                        "PatchTestWorkloadWebServers, PatchProdWorkloadWebServers\n")
 
 
-def test_an_unknown_window_id_lists_the_windows_there(aws: StubClients) -> None:
-    ssm = aws.stub()
+def test_an_unknown_window_id_lists_the_windows_there(stubbed: StubClients) -> None:
+    ssm = stubbed.stub()
     ssm.add_client_error("get_maintenance_window", "DoesNotExistException", "Maintenance window not found",
                          expected_params={"WindowId": "mw-00000000000000000"})
     ssm.add_response("describe_maintenance_windows", {"WindowIdentities": [
         {"WindowId": WINDOW_ID, "Name": "PatchTestWorkloadWebServers"}]}, {"MaxResults": 100})
 
-    message = failed(run(["history", "--window", "mw-00000000000000000"], aws))
+    message = failed(run(["history", "--window", "mw-00000000000000000"], stubbed))
 
     assert message == ("error: no maintenance window with ID 'mw-00000000000000000' in us-east-1; windows there: "
                        f"PatchTestWorkloadWebServers ({WINDOW_ID})\n")
 
 
-def test_since_and_status_filter_the_executions(aws: StubClients) -> None:
-    ssm = aws.stub()
+def test_since_and_status_filter_the_executions(stubbed: StubClients) -> None:
+    ssm = stubbed.stub()
     expect_window_by_id(ssm)
     # AWS filters by start time (ExecutedAfter); it has no status filter for executions, so mw applies it.
     expect_executions(ssm, [window_execution(EXECUTION, "FAILED", T0, 2.5, "One or more tasks failed."),
@@ -471,19 +418,19 @@ def test_since_and_status_filter_the_executions(aws: StubClients) -> None:
                       filters=[{"Key": "ExecutedAfter", "Values": ["2024-04-24T05:00:00Z"]}])
 
     result = run(["history", "--window", WINDOW_ID, "--since", "2024-04-24T07:00:00+02:00", "--status", "failed",
-                  "--json"], aws)
+                  "--json"], stubbed)
 
     assert result.json()["filters"] == {"since": "2024-04-24T05:00:00Z", "status": "FAILED"}
     assert [e["execution_id"] for e in result.json()["windows"][0]["executions"]] == [EXECUTION]
 
 
-def test_a_relative_since_is_counted_back_from_now(aws: StubClients, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_relative_since_is_counted_back_from_now(stubbed: StubClients, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(history, "_now", lambda: T0)
-    ssm = aws.stub()
+    ssm = stubbed.stub()
     expect_window_by_id(ssm)
     expect_executions(ssm, [], filters=[{"Key": "ExecutedAfter", "Values": ["2024-04-24T02:00:00Z"]}])
 
-    result = run(["history", "--window", WINDOW_ID, "--since", "7d"], aws)
+    result = run(["history", "--window", WINDOW_ID, "--since", "7d"], stubbed)
 
     assert result.out.startswith(f"PatchTestWorkloadWebServers ({WINDOW_ID}, us-east-1): 0 executions since "
                                  "2024-04-24T02:00:00Z\n")
@@ -588,8 +535,8 @@ def invocation(invocation_id: str, command_id: str, instance_id: str, status: st
             "WindowTargetId": "4f2e8c1a-9b3d-4e5f-a6b7-c8d9e0f1a2b3"}
 
 
-def test_show_drills_into_tasks_invocations_and_instances(aws: StubClients) -> None:
-    ssm = aws.stub()
+def test_show_drills_into_tasks_invocations_and_instances(stubbed: StubClients) -> None:
+    ssm = stubbed.stub()
     expect_execution(ssm)
     expect_invocations(ssm, [invocation(INVOCATION, COMMAND, INSTANCE, "FAILED", 10),
                              invocation(OLD_INVOCATION, OLD_COMMAND, OTHER_INSTANCE, "SUCCESS", 100)])
@@ -600,7 +547,7 @@ def test_show_drills_into_tasks_invocations_and_instances(aws: StubClients) -> N
     ssm.add_client_error("list_command_invocations", "InvalidCommandId", "",
                          expected_params={"CommandId": OLD_COMMAND, "MaxResults": 50})
 
-    result = run(["history", "show", EXECUTION, "--json"], aws)
+    result = run(["history", "show", EXECUTION, "--json"], stubbed)
 
     assert result.code == 0
     shown = result.json()
@@ -621,15 +568,15 @@ def test_show_drills_into_tasks_invocations_and_instances(aws: StubClients) -> N
                                                     "status": None, "status_details": None}]
 
 
-def test_show_as_text_is_a_table_per_task_and_points_at_the_output(aws: StubClients) -> None:
-    ssm = aws.stub()
+def test_show_as_text_is_a_table_per_task_and_points_at_the_output(stubbed: StubClients) -> None:
+    ssm = stubbed.stub()
     expect_execution(ssm)
     expect_invocations(ssm, [invocation(INVOCATION, COMMAND, INSTANCE, "FAILED", 10)])
     ssm.add_response("list_command_invocations", {"CommandInvocations": [
         {"CommandId": COMMAND, "InstanceId": INSTANCE, "InstanceName": "web-1", "Status": "Failed",
          "StatusDetails": "Failed"}]}, {"CommandId": COMMAND, "MaxResults": 50})
 
-    result = run(["history", "show", EXECUTION], aws)
+    result = run(["history", "show", EXECUTION], stubbed)
 
     assert result.out == (
         f"execution {EXECUTION} (us-east-1): FAILED, 2024-05-01 02:00:00Z to 2024-05-01 02:04:00Z (4m 00s)\n"
@@ -672,19 +619,19 @@ def test_progress_is_silent_off_a_terminal() -> None:
     assert (progress.done, stream.getvalue()) == (10, "")
 
 
-def test_an_unknown_execution_is_reported(aws: StubClients) -> None:
-    aws.stub().add_client_error("get_maintenance_window_execution", "DoesNotExistException",
+def test_an_unknown_execution_is_reported(stubbed: StubClients) -> None:
+    stubbed.stub().add_client_error("get_maintenance_window_execution", "DoesNotExistException",
                                 f"Window execution {EXECUTION} does not exist", expected_params={
                                     "WindowExecutionId": EXECUTION})
 
-    message = failed(run(["history", "show", EXECUTION], aws))
+    message = failed(run(["history", "show", EXECUTION], stubbed))
 
     assert message == (f"error: no maintenance window execution {EXECUTION} in us-east-1: `mw history` lists "
                        "executions (check --region)\n")
 
 
-def test_a_malformed_execution_id_is_refused_before_calling_aws(aws: StubClients) -> None:
-    message = failed(run(["history", "show", "mw-0123456789abcdef0"], aws))
+def test_a_malformed_execution_id_is_refused_before_calling_aws(stubbed: StubClients) -> None:
+    message = failed(run(["history", "show", "mw-0123456789abcdef0"], stubbed))
     assert "EXECUTION_ID 'mw-0123456789abcdef0' is not an ID of the form" in message
 
 
@@ -725,8 +672,8 @@ def s3_object(text: str) -> dict[str, Any]:
     return {"Body": StreamingBody(io.BytesIO(data), len(data)), "ContentLength": len(data)}
 
 
-def test_output_reads_each_step_in_full_from_s3(aws: StubClients) -> None:
-    ssm, s3 = aws.stub(), aws.stub("s3")
+def test_output_reads_each_step_in_full_from_s3(stubbed: StubClients) -> None:
+    ssm, s3 = stubbed.stub(), stubbed.stub("s3")
     expect_command(ssm, bucket=BUCKET, prefix="PatchTestWorkloadWebServers/PatchTestWorkloadWebServers/")
     expect_command_invocations(ssm, [plugin("PatchWindows", "Success", 0, SKIPPED),
                                      plugin("PatchLinux", "Failed", 1, PATCH_LOG[:2500]),
@@ -740,7 +687,7 @@ def test_output_reads_each_step_in_full_from_s3(aws: StubClients) -> None:
     s3.add_response("get_object", s3_object("Reboot requested by the patch operation.\n"),
                     {"Bucket": BUCKET, "Key": f"{prefix}awsrunShellScript/PatchLinux/stderr"})
 
-    result = run(["history", "output", COMMAND], aws)
+    result = run(["history", "output", COMMAND], stubbed)
 
     assert result.code == 0
     assert len(PATCH_LOG) > 2500 and PATCH_LOG.rstrip("\n") in result.out  # the whole log, not the console's cut
@@ -761,8 +708,8 @@ def test_output_reads_each_step_in_full_from_s3(aws: StubClients) -> None:
     assert "[output cut" not in result.out and "note:" not in result.out
 
 
-def test_output_as_json_says_where_each_step_came_from(aws: StubClients) -> None:
-    ssm, s3 = aws.stub(), aws.stub("s3")
+def test_output_as_json_says_where_each_step_came_from(stubbed: StubClients) -> None:
+    ssm, s3 = stubbed.stub(), stubbed.stub("s3")
     expect_command(ssm, bucket=BUCKET, prefix="")
     expect_command_invocations(ssm, [plugin("PatchLinux", "Success", 0, PATCH_LOG[:2500])], instance=INSTANCE)
     prefix = f"{COMMAND}/{INSTANCE}/"
@@ -771,7 +718,7 @@ def test_output_as_json_says_where_each_step_came_from(aws: StubClients) -> None
     s3.add_response("get_object", s3_object(PATCH_LOG), {"Bucket": BUCKET,
                                                          "Key": f"{prefix}awsrunShellScript/PatchLinux/stdout"})
 
-    result = run(["history", "output", COMMAND, "--instance", INSTANCE, "--json"], aws)
+    result = run(["history", "output", COMMAND, "--instance", INSTANCE, "--json"], stubbed)
 
     shown = result.json()
     assert {k: v for k, v in shown.items() if k != "instances"} == {
@@ -784,8 +731,8 @@ def test_output_as_json_says_where_each_step_came_from(aws: StubClients) -> None
                     "s3_keys": {"stdout": f"{prefix}awsrunShellScript/PatchLinux/stdout", "stderr": None}}
 
 
-def test_output_without_s3_says_it_was_cut_and_where_the_rest_is(aws: StubClients) -> None:
-    ssm = aws.stub()
+def test_output_without_s3_says_it_was_cut_and_where_the_rest_is(stubbed: StubClients) -> None:
+    ssm = stubbed.stub()
     expect_command(ssm, cloudwatch={"CloudWatchOutputEnabled": True})
     expect_command_invocations(ssm, [plugin("PatchWindows", "Success", 0, SKIPPED),
                                      plugin("PatchLinux", "Success", 0, PATCH_LOG[:2500])])
@@ -795,7 +742,7 @@ def test_output_without_s3_says_it_was_cut_and_where_the_rest_is(aws: StubClient
             "StandardOutputContent": stdout, "StandardErrorContent": ""},
             {"CommandId": COMMAND, "InstanceId": INSTANCE, "PluginName": name})
 
-    result = run(["history", "output", COMMAND], aws)
+    result = run(["history", "output", COMMAND], stubbed)
 
     assert result.out.splitlines()[1] == ("output: Systems Manager only, no S3 output configured (at most 24,000 "
                                           "characters of stdout and 8,000 of stderr per step)")
@@ -807,8 +754,8 @@ def test_output_without_s3_says_it_was_cut_and_where_the_rest_is(aws: StubClient
                                "8,000 of stderr; no S3 output is configured]\n")
 
 
-def test_output_falls_back_to_systems_manager_when_s3_is_denied(aws: StubClients) -> None:
-    ssm, s3 = aws.stub(), aws.stub("s3")
+def test_output_falls_back_to_systems_manager_when_s3_is_denied(stubbed: StubClients) -> None:
+    ssm, s3 = stubbed.stub(), stubbed.stub("s3")
     expect_command(ssm, bucket=BUCKET, prefix="logs")
     expect_command_invocations(ssm, [plugin("PatchLinux", "Failed", 1, "short")])
     s3.add_client_error("list_objects_v2", "AccessDenied", "Access Denied", http_status_code=403,
@@ -817,7 +764,7 @@ def test_output_falls_back_to_systems_manager_when_s3_is_denied(aws: StubClients
                                                 "StandardErrorContent": "boom\n"},
                      {"CommandId": COMMAND, "InstanceId": INSTANCE, "PluginName": "PatchLinux"})
 
-    result = run(["history", "output", COMMAND, "--json"], aws)
+    result = run(["history", "output", COMMAND, "--json"], stubbed)
 
     shown = result.json()
     assert shown["notes"] == [
@@ -828,37 +775,37 @@ def test_output_falls_back_to_systems_manager_when_s3_is_denied(aws: StubClients
     assert (step["source"], step["stdout"], step["stderr"], step["truncated"]) == ("ssm", "partial\n", "boom\n", False)
 
 
-def test_output_accepts_a_task_invocation_id_with_its_execution(aws: StubClients) -> None:
-    ssm = aws.stub()
+def test_output_accepts_a_task_invocation_id_with_its_execution(stubbed: StubClients) -> None:
+    ssm = stubbed.stub()
     expect_invocations(ssm, [invocation(OLD_INVOCATION, OLD_COMMAND, OTHER_INSTANCE, "SUCCESS", 100),
                              invocation(INVOCATION, COMMAND, INSTANCE, "FAILED", 10)])
     expect_command(ssm)
     expect_command_invocations(ssm, [plugin("PatchLinux", "Pending", -1)])
 
-    result = run(["history", "output", INVOCATION, "--execution", EXECUTION, "--json"], aws)
+    result = run(["history", "output", INVOCATION, "--execution", EXECUTION, "--json"], stubbed)
 
     shown = result.json()
     assert (shown["command_id"], shown["invocation_id"]) == (COMMAND, INVOCATION)
     assert shown["instances"][0]["steps"][0]["source"] == "none"  # not run yet: nothing to fetch
 
 
-def test_an_unknown_command_explains_both_kinds_of_id(aws: StubClients) -> None:
-    aws.stub().add_client_error("list_commands", "InvalidCommandId", "", expected_params={"CommandId": INVOCATION})
+def test_an_unknown_command_explains_both_kinds_of_id(stubbed: StubClients) -> None:
+    stubbed.stub().add_client_error("list_commands", "InvalidCommandId", "", expected_params={"CommandId": INVOCATION})
 
-    message = failed(run(["history", "output", INVOCATION], aws))
+    message = failed(run(["history", "output", INVOCATION], stubbed))
 
     assert message == (f"error: no Run Command command {INVOCATION} in us-east-1: Run Command forgets commands after "
                        "a while (their S3 output stays), and a task invocation ID needs --execution "
                        "WINDOW_EXECUTION_ID\n")
 
 
-def test_an_instance_that_did_not_run_the_command_is_reported(aws: StubClients) -> None:
-    ssm = aws.stub()
+def test_an_instance_that_did_not_run_the_command_is_reported(stubbed: StubClients) -> None:
+    ssm = stubbed.stub()
     expect_command(ssm)
     ssm.add_response("list_command_invocations", {"CommandInvocations": []},
                      {"CommandId": COMMAND, "Details": True, "MaxResults": 50, "InstanceId": OTHER_INSTANCE})
 
-    message = failed(run(["history", "output", COMMAND, "--instance", OTHER_INSTANCE], aws))
+    message = failed(run(["history", "output", COMMAND, "--instance", OTHER_INSTANCE], stubbed))
 
     assert f"instance {OTHER_INSTANCE} has no invocation of command {COMMAND}" in message
 
@@ -877,14 +824,14 @@ def test_s3_keys_are_joined_the_way_the_agent_joins_them(parts: tuple[str, ...],
 
 
 @pytest.mark.parametrize("tokens", [["page-2", "page-2"], ["page-2", "page-3", "page-2"]])
-def test_a_page_token_sent_again_is_an_error_not_an_endless_listing(tokens: list[str], aws: StubClients) -> None:
-    ssm = aws.stub()
+def test_a_page_token_sent_again_is_an_error_not_an_endless_listing(tokens: list[str], stubbed: StubClients) -> None:
+    ssm = stubbed.stub()
     expect_window_by_id(ssm)
     for index, token in enumerate(tokens):
         expect_executions(ssm, [window_execution(f"{EXECUTION[:-2]}{index:02d}", "SUCCESS", T0, 3)],
                           next_token=token, token=tokens[index - 1] if index else None)
 
-    message = failed(run(["history", "--window", WINDOW_ID, "--json"], aws))
+    message = failed(run(["history", "--window", WINDOW_ID, "--json"], stubbed))
 
     assert message == (f"error: unreadable reply to DescribeMaintenanceWindowExecutions from ssm.us-east-1: page "
                        f"{len(tokens)} offers the NextToken of an earlier page again ('page-2'): the listing would "
@@ -892,30 +839,30 @@ def test_a_page_token_sent_again_is_an_error_not_an_endless_listing(tokens: list
                        "answered instead of AWS)\n")
 
 
-def test_a_listing_stops_with_an_error_at_the_page_cap(aws: StubClients, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_listing_stops_with_an_error_at_the_page_cap(stubbed: StubClients, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(mw._aws, "MAX_PAGES", 3)
-    ssm = aws.stub()
+    ssm = stubbed.stub()
     expect_window_by_id(ssm)
     for page in range(3):  # a 4th request would find no stubbed answer
         expect_executions(ssm, [window_execution(f"{EXECUTION[:-2]}{page:02d}", "SUCCESS", T0, 3)],
                           next_token=f"page-{page + 2}", token=f"page-{page + 1}" if page else None)
 
-    message = failed(run(["history", "--window", WINDOW_ID, "--json"], aws))
+    message = failed(run(["history", "--window", WINDOW_ID, "--json"], stubbed))
 
     assert message == ("error: DescribeMaintenanceWindowExecutions in ssm.us-east-1 still offers more after 3 pages "
                        "(3 items): mw reads at most 3 pages per listing and does not show a cut list; --since "
                        "narrows it to recent executions\n")
 
 
-def test_a_listing_of_exactly_the_page_cap_is_read_whole(aws: StubClients, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_listing_of_exactly_the_page_cap_is_read_whole(stubbed: StubClients, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(mw._aws, "MAX_PAGES", 3)
-    ssm = aws.stub()
+    ssm = stubbed.stub()
     expect_window_by_id(ssm)
     for page in range(3):
         expect_executions(ssm, [window_execution(f"{EXECUTION[:-2]}{page:02d}", "SUCCESS", T0, 3)],
                           next_token=f"page-{page + 2}" if page < 2 else None, token=f"page-{page + 1}" if page else None)
 
-    result = run(["history", "--window", WINDOW_ID, "--json"], aws)
+    result = run(["history", "--window", WINDOW_ID, "--json"], stubbed)
 
     assert result.code == 0
     assert len(result.json()["windows"][0]["executions"]) == 3
@@ -989,17 +936,17 @@ def _output_object_without_key(ssm: Stubber, s3: Stubber) -> None:
      "ListObjectsV2 from s3.us-east-1: page 1, Contents[0] has no Key"),
 ])
 def test_an_item_without_the_id_mw_needs_is_an_unreadable_reply(argv: list[str], stub: Any, message: str,
-                                                               aws: StubClients) -> None:
-    stub(aws.stub(), aws.stub("s3"))
+                                                               stubbed: StubClients) -> None:
+    stub(stubbed.stub(), stubbed.stub("s3"))
 
-    result = run(["history", *argv, "--json"], aws)
+    result = run(["history", *argv, "--json"], stubbed)
 
     assert failed(result).startswith(f"error: unreadable reply to {message}; nothing was read from it")
     assert result.out == ""
 
 
-def test_invocation_parameters_of_an_odd_shape_are_ignored_not_fatal(aws: StubClients) -> None:
-    ssm = aws.stub()
+def test_invocation_parameters_of_an_odd_shape_are_ignored_not_fatal(stubbed: StubClients) -> None:
+    ssm = stubbed.stub()
     expect_execution(ssm)
     odd = {**invocation(INVOCATION, COMMAND, INSTANCE, "SUCCESS", 10),
            "Parameters": json.dumps({"instanceIds": 5, "documentName": {"name": "AWS-RunPatchBaseline"}})}
@@ -1007,27 +954,27 @@ def test_invocation_parameters_of_an_odd_shape_are_ignored_not_fatal(aws: StubCl
     ssm.add_client_error("list_command_invocations", "InvalidCommandId", "",
                          expected_params={"CommandId": COMMAND, "MaxResults": 50})
 
-    result = run(["history", "show", EXECUTION, "--json"], aws)
+    result = run(["history", "show", EXECUTION, "--json"], stubbed)
 
     assert result.code == 0, result.err
     shown = result.json()["tasks"][0]["invocations"][0]
     assert (shown["document"], shown["instances"]) == (None, [])
 
 
-def test_times_without_an_offset_are_read_as_utc(aws: StubClients) -> None:
-    ssm = aws.stub()
+def test_times_without_an_offset_are_read_as_utc(stubbed: StubClients) -> None:
+    ssm = stubbed.stub()
     expect_window_by_id(ssm)
     expect_executions(ssm, [window_execution(EXECUTION, "SUCCESS", T0.replace(tzinfo=None), 3),
                             window_execution(OLDER_EXECUTION, "SUCCESS", T0 - timedelta(days=1), 3)])
 
-    result = run(["history", "--window", WINDOW_ID, "--json"], aws)
+    result = run(["history", "--window", WINDOW_ID, "--json"], stubbed)
 
     assert [(e["execution_id"], e["start_time"]) for e in result.json()["windows"][0]["executions"]] == [
         (EXECUTION, "2024-05-01T02:00:00Z"), (OLDER_EXECUTION, "2024-04-30T02:00:00Z")]
 
 
 def _s3_list_objects_model() -> Any:
-    return _BOTOCORE.get_service_model("s3").operation_model("ListObjectsV2")
+    return BOTOCORE.get_service_model("s3").operation_model("ListObjectsV2")
 
 
 @pytest.mark.parametrize(("body", "problem"), [
@@ -1079,25 +1026,25 @@ def test_the_waiting_notice_is_stderr_only_and_a_late_one_is_dropped(tty: bool, 
 # --- errors from AWS and the environment -------------------------------------------------------------------
 
 
-def test_access_denied_names_the_action_aws_named(aws: StubClients) -> None:
-    aws.stub().add_client_error(
+def test_access_denied_names_the_action_aws_named(stubbed: StubClients) -> None:
+    stubbed.stub().add_client_error(
         "describe_maintenance_windows", "AccessDeniedException",
         "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: ssm:DescribeMaintenanceWindows on "
         "resource: arn:aws:ssm:us-east-1:123456789012:* because no identity-based policy allows the "
         "ssm:DescribeMaintenanceWindows action",
         expected_params={"Filters": [{"Key": "Name", "Values": ["Nightly"]}], "MaxResults": 100})
 
-    message = failed(run(["history", "--window", "Nightly"], aws))
+    message = failed(run(["history", "--window", "Nightly"], stubbed))
 
     assert message.startswith("error: access denied: DescribeMaintenanceWindows needs the IAM permission "
                               "ssm:DescribeMaintenanceWindows; grant it to the identity in use (AWS said: User: ")
 
 
-def test_access_denied_without_details_names_the_action_of_the_call(aws: StubClients) -> None:
-    aws.stub().add_client_error("get_maintenance_window_execution", "AccessDeniedException", "",
+def test_access_denied_without_details_names_the_action_of_the_call(stubbed: StubClients) -> None:
+    stubbed.stub().add_client_error("get_maintenance_window_execution", "AccessDeniedException", "",
                                 expected_params={"WindowExecutionId": EXECUTION})
 
-    message = failed(run(["history", "show", EXECUTION], aws))
+    message = failed(run(["history", "show", EXECUTION], stubbed))
 
     assert message == ("error: access denied: GetMaintenanceWindowExecution needs the IAM permission "
                        "ssm:GetMaintenanceWindowExecution; grant it to the identity in use\n")
@@ -1431,7 +1378,7 @@ def org_project(tmp_path: Path) -> Path:
 
 
 def sts_client() -> Any:
-    return _BOTOCORE.create_client("sts", region_name="us-east-1", aws_access_key_id="testing",
+    return BOTOCORE.create_client("sts", region_name="us-east-1", aws_access_key_id="testing",
                                    aws_secret_access_key="testing")
 
 

@@ -13,7 +13,7 @@ import io
 import json
 import shutil
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,54 +22,22 @@ from typing import Any
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
-import botocore.session
 import pytest
+from aws_stubs import StubClients
 from botocore.stub import Stubber
 
 from mw import _targets_aws as aws
 from mw import targets
-from mw._aws import Clients, client_config
+from mw._aws import Clients
 from mw_core.errors import MWError
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "targets"
 ACCOUNT = "111122223333"
 REGION = "eu-west-1"
+STUB_REGION = REGION  # the region of the `stubbed` fixture's clients (tests/mw/conftest.py)
 
 # --- harness -----------------------------------------------------------------------------------------------
-
-
-_BOTOCORE = botocore.session.get_session()  # one session: service models load once for all tests
-
-
-class StubClients(Clients):
-    """Real botocore clients (dummy keys), each behind an active Stubber."""
-
-    def __init__(self, region: str | None = REGION) -> None:
-        super().__init__(region=region)
-        self.stubbers: dict[tuple[str, str], Stubber] = {}
-
-    def client(self, service: str, region: str | None = None) -> Any:
-        key = (service, region or self.region or REGION)
-        if key not in self.stubbers:
-            client = _BOTOCORE.create_client(service, region_name=key[1], aws_access_key_id="testing",
-                                             aws_secret_access_key="testing",
-                                             config=client_config(self.timeout, self.attempts))
-            self.stubbers[key] = Stubber(client)
-            self.stubbers[key].activate()
-        return self.stubbers[key].client
-
-    def stub(self, service: str, region: str = REGION) -> Stubber:
-        self.client(service, region)
-        return self.stubbers[(service, region)]
-
-
-@pytest.fixture
-def stubbed() -> Iterator[StubClients]:
-    clients = StubClients()
-    yield clients
-    for stubber in clients.stubbers.values():
-        stubber.assert_no_pending_responses()  # every call a test expected was made
 
 
 @dataclass
@@ -446,10 +414,10 @@ REGIONS = "  maintenance-windows:regions: [eu-west-1, us-east-1]\n"
 
 def test_every_region_of_the_stack_is_resolved_and_region_narrows_it(tmp_path: Path) -> None:
     path = project(tmp_path, one_target("tags: {Env: prod}"), REGIONS)
-    both = StubClients()
+    both = StubClients(REGION)
     for region in ("eu-west-1", "us-east-1"):
         expect_ec2(both.stub("ec2", region), [{"Name": "tag:Env", "Values": ["prod"]}], [])
-    one = StubClients()
+    one = StubClients(REGION)
     expect_ec2(one.stub("ec2", "us-east-1"), [{"Name": "tag:Env", "Values": ["prod"]}], [])
 
     every = run(["targets", "--project-dir", str(path), "--stack", "t", "--json"], both)
@@ -465,7 +433,7 @@ def test_every_region_of_the_stack_is_resolved_and_region_narrows_it(tmp_path: P
 def test_a_region_the_stack_does_not_use_is_refused(tmp_path: Path) -> None:
     path = project(tmp_path, one_target("tags: {Env: prod}"), REGIONS)
 
-    result = run(["targets", "--project-dir", str(path), "--stack", "t", "--region", "ap-south-1"], StubClients())
+    result = run(["targets", "--project-dir", str(path), "--stack", "t", "--region", "ap-south-1"], StubClients(REGION))
 
     assert result.code == 2
     assert "deploys no window to --region ap-south-1; its regions: eu-west-1, us-east-1" in result.err
@@ -485,14 +453,14 @@ class RoleStubClients(StubClients):
     """Stubbed clients whose ``for_role`` hands out other stubbed clients, one set per role."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(REGION)
         self.roles: dict[tuple[str, str | None], StubClients] = {}
         self.sessions: list[str] = []
 
     def for_role(self, role_arn: str, region: str | None = None, *, duration_seconds: int | None = None,
                  session_name: str = "") -> Clients:
         self.sessions.append(session_name)
-        return self.roles.setdefault((role_arn, region), StubClients())
+        return self.roles.setdefault((role_arn, region), StubClients(REGION))
 
 
 def test_a_member_account_is_resolved_with_the_clients_of_its_role(tmp_path: Path) -> None:
@@ -520,7 +488,7 @@ class NoRoleClients(StubClients):
 
 
 def test_without_a_way_to_assume_roles_a_member_account_is_an_error(tmp_path: Path) -> None:
-    clients = NoRoleClients()
+    clients = NoRoleClients(REGION)
     expect_ec2(clients.stub("ec2"), [{"Name": "tag:Env", "Values": ["prod"]}], [])
     path = project(tmp_path, one_target("tags: {Env: prod}"), ACCOUNTS)
 
